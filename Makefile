@@ -1,0 +1,41 @@
+# newswidget. `make run` serves the widget on http://localhost:8080 with the
+# embedded default content; `make test` runs every test.
+GO      ?= go
+ADDR    ?= localhost:8080
+DATA    ?= ./data
+DIST    := web/dist
+WASM    := $(DIST)/app.wasm
+GOROOT  := $(shell $(GO) env GOROOT)
+# Sources the wasm is built from: a change to any of them rebuilds it.
+WASM_SRC := $(shell find app widget -name '*.go' -not -name '*_test.go') go.mod go.sum
+
+.PHONY: run build test wasm size bench fuzz clean
+
+run: wasm
+	$(GO) run ./server/cmd/newswidget -addr $(ADDR) -data $(DATA)
+
+build: wasm
+	$(GO) build -trimpath -o bin/newswidget ./server/cmd/newswidget
+
+wasm: $(WASM).br $(DIST)/wasm_exec.js
+
+$(WASM): $(WASM_SRC)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./widget
+
+# Brotli 11 and gzip 9, once per build: the server never compresses the wasm.
+$(WASM).br: $(WASM)
+	$(GO) run ./server/cmd/compress $(WASM)
+
+# The toolchain's own wasm_exec.js, matching the Go that built app.wasm.
+$(DIST)/wasm_exec.js: $(WASM)
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $@
+
+test: wasm
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+size: wasm
+	$(GO) run ./server/cmd/size
+
+clean:
+	rm -rf bin $(DIST)/app.wasm* $(DIST)/wasm_exec.js

@@ -1,0 +1,58 @@
+package news
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes, as sent in the JSON error body.
+const (
+	EInvalid      = "invalid"
+	ENotFound     = "not_found"
+	EConflict     = "conflict"
+	EUnauthorized = "unauthorized"
+	EForbidden    = "forbidden"
+	ETooLarge     = "too_large"
+	ERateLimited  = "rate_limited"
+	EUnavailable  = "unavailable"
+	EMethod       = "method_not_allowed"
+	EInternal     = "internal"
+)
+
+// Error is an error meant for the client: a code, a human message and,
+// for validation, the offending field.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns an EInvalid error about one field.
+func FieldError(field, format string, args ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err if it is or wraps an *Error, else EInternal.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EInternal
+}

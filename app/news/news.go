@@ -1,0 +1,98 @@
+// Package news holds the domain of newswidget: articles, the events that
+// change them, the widget configuration, and the interfaces of the store and
+// the event hub. It imports no network or storage package, so the server and
+// the WebAssembly widget share one definition of every contract.
+package news
+
+import (
+	"context"
+	"time"
+)
+
+// Article is one news item, exactly as the JSON API sends it.
+type Article struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Summary     string    `json:"summary"`
+	Body        []string  `json:"body"`
+	URL         string    `json:"url"`
+	Source      string    `json:"source"`
+	Category    string    `json:"category"`
+	Image       string    `json:"image"`
+	Flash       bool      `json:"flash"`
+	PublishedAt time.Time `json:"published_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// EventType names what happened to an article.
+type EventType string
+
+// The event types, as sent in the SSE `event:` field.
+const (
+	EventArticle EventType = "article" // created or updated
+	EventDelete  EventType = "delete"
+)
+
+// Event is one change to the store, numbered by a sequence that increases
+// with every create, update and delete.
+type Event struct {
+	Seq     int64     `json:"seq"`
+	Type    EventType `json:"type"`
+	Article Article   `json:"article"` // for a delete only ID is set
+}
+
+// ArticleFilter selects articles for a listing, newest first.
+type ArticleFilter struct {
+	Limit    int    // 1..MaxListLimit
+	Category string // empty: all
+	Flash    *bool  // nil: both
+	Before   Cursor // zero: from the newest
+}
+
+// Cursor marks a position in the newest-first order of articles.
+type Cursor struct {
+	PublishedAt time.Time
+	ID          string
+}
+
+// IsZero reports whether the cursor marks no position.
+func (c Cursor) IsZero() bool { return c.ID == "" && c.PublishedAt.IsZero() }
+
+// Before reports whether a sorts before b in newest-first order.
+func Before(a, b Article) bool {
+	if !a.PublishedAt.Equal(b.PublishedAt) {
+		return a.PublishedAt.After(b.PublishedAt)
+	}
+	return a.ID > b.ID
+}
+
+// Store keeps articles and the numbered events that changed them. An
+// acknowledged write is durable.
+type Store interface {
+	// Articles lists articles newest first; next is the cursor of the page
+	// after this one, zero at the end.
+	Articles(ctx context.Context, f ArticleFilter) (list []Article, next Cursor, err error)
+	// Article returns one article or an error with code NotFound.
+	Article(ctx context.Context, id string) (Article, error)
+	// CreateArticle stores a new article; Conflict if the id exists.
+	CreateArticle(ctx context.Context, a Article) (Event, error)
+	// UpdateArticle replaces an existing article; NotFound if there is none.
+	UpdateArticle(ctx context.Context, a Article) (Event, error)
+	// UpsertArticle creates or replaces an article, reporting changed=false
+	// (and no event) when the stored one is already equal.
+	UpsertArticle(ctx context.Context, a Article) (ev Event, changed bool, err error)
+	// DeleteArticle removes an article; NotFound if there is none.
+	DeleteArticle(ctx context.Context, id string) (Event, error)
+	// EventsSince returns up to limit events with a sequence above seq, in order.
+	EventsSince(ctx context.Context, seq int64, limit int) ([]Event, error)
+	// LastSeq returns the sequence of the newest event, 0 if none.
+	LastSeq(ctx context.Context) (int64, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Limits of a listing.
+const (
+	DefaultListLimit = 10
+	MaxListLimit     = 50
+)

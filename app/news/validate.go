@@ -1,0 +1,210 @@
+package news
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Bounds of an article's fields.
+const (
+	MaxIDLen        = 64
+	MaxTitleLen     = 300
+	MaxSummaryLen   = 1000
+	MaxParagraphs   = 200
+	MaxParagraphLen = 10000
+	MaxSourceLen    = 200
+	MaxCategoryLen  = 64
+	MaxURLLen       = 2048
+	MaxArticleBytes = 1 << 20 // a request body larger than this is refused
+)
+
+// articleInput mirrors Article with dates as strings, so a bad date becomes
+// a field error instead of a decoder message.
+type articleInput struct {
+	ID          *string   `json:"id"`
+	Title       *string   `json:"title"`
+	Summary     *string   `json:"summary"`
+	Body        *[]string `json:"body"`
+	URL         *string   `json:"url"`
+	Source      *string   `json:"source"`
+	Category    *string   `json:"category"`
+	Image       *string   `json:"image"`
+	Flash       *bool     `json:"flash"`
+	PublishedAt *string   `json:"published_at"`
+	UpdatedAt   *string   `json:"updated_at"`
+}
+
+// DecodeArticle parses one article from JSON, rejecting unknown fields,
+// wrong types and trailing data with an *Error naming the field. It does not
+// validate the values: call Validate for that.
+func DecodeArticle(data []byte) (Article, error) {
+	var in articleInput
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return Article{}, decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Article{}, Errorf(EInvalid, "request body must hold one JSON object")
+	}
+	var a Article
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	a.ID, a.Title, a.Summary = str(in.ID), str(in.Title), str(in.Summary)
+	a.URL, a.Source, a.Category, a.Image = str(in.URL), str(in.Source), str(in.Category), str(in.Image)
+	if in.Body != nil {
+		a.Body = *in.Body
+	}
+	if in.Flash != nil {
+		a.Flash = *in.Flash
+	}
+	var err error
+	if a.PublishedAt, err = parseTime("published_at", in.PublishedAt); err != nil {
+		return Article{}, err
+	}
+	if a.UpdatedAt, err = parseTime("updated_at", in.UpdatedAt); err != nil {
+		return Article{}, err
+	}
+	return a, nil
+}
+
+func parseTime(field string, s *string) (time.Time, error) {
+	if s == nil || *s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, *s)
+	if err != nil {
+		return time.Time{}, FieldError(field, "must be an RFC 3339 date such as 2023-11-27T10:00:00Z")
+	}
+	return t.UTC(), nil
+}
+
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return FieldError(typeErr.Field, "has the wrong type: want %s", typeErr.Type.String())
+	case errors.As(err, &syntaxErr):
+		return Errorf(EInvalid, "malformed JSON at byte %d", syntaxErr.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return Errorf(EInvalid, "request body is empty or cut short")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return FieldError(field, "is not a field of an article")
+	}
+	return Errorf(EInvalid, "malformed JSON: %v", err)
+}
+
+// Normalize trims the article's text fields and fills what the publisher may
+// leave out: a generated id, the publication and update times.
+func (a *Article) Normalize(now time.Time) {
+	a.ID = strings.TrimSpace(a.ID)
+	a.Title = strings.TrimSpace(a.Title)
+	a.Summary = strings.TrimSpace(a.Summary)
+	a.URL = strings.TrimSpace(a.URL)
+	a.Image = strings.TrimSpace(a.Image)
+	a.Source = strings.TrimSpace(a.Source)
+	a.Category = strings.TrimSpace(a.Category)
+	body := a.Body[:0:0]
+	for _, p := range a.Body {
+		if p = strings.TrimSpace(p); p != "" {
+			body = append(body, p)
+		}
+	}
+	a.Body = body
+	if a.ID == "" {
+		a.ID = NewID()
+	}
+	now = now.UTC().Truncate(time.Second)
+	if a.PublishedAt.IsZero() {
+		a.PublishedAt = now
+	}
+	if a.UpdatedAt.IsZero() {
+		a.UpdatedAt = now
+	}
+}
+
+// Validate reports the first field of the article that breaks a rule.
+func (a *Article) Validate() error {
+	switch {
+	case !ValidID(a.ID):
+		return FieldError("id", "must be 1 to %d letters, digits, '-' or '_'", MaxIDLen)
+	case a.Title == "":
+		return FieldError("title", "is required")
+	case utf8.RuneCountInString(a.Title) > MaxTitleLen:
+		return FieldError("title", "must be at most %d characters", MaxTitleLen)
+	case utf8.RuneCountInString(a.Summary) > MaxSummaryLen:
+		return FieldError("summary", "must be at most %d characters", MaxSummaryLen)
+	case len(a.Body) > MaxParagraphs:
+		return FieldError("body", "must have at most %d paragraphs", MaxParagraphs)
+	case utf8.RuneCountInString(a.Source) > MaxSourceLen:
+		return FieldError("source", "must be at most %d characters", MaxSourceLen)
+	case utf8.RuneCountInString(a.Category) > MaxCategoryLen:
+		return FieldError("category", "must be at most %d characters", MaxCategoryLen)
+	}
+	for _, p := range a.Body {
+		if utf8.RuneCountInString(p) > MaxParagraphLen {
+			return FieldError("body", "paragraphs must be at most %d characters", MaxParagraphLen)
+		}
+	}
+	if a.URL != "" && !IsWebURL(a.URL) {
+		return FieldError("url", "must be an absolute http or https URL")
+	}
+	if a.Image != "" && !IsWebURL(a.Image) {
+		return FieldError("image", "must be an absolute http or https URL")
+	}
+	for _, s := range []struct{ field, v string }{{"title", a.Title}, {"summary", a.Summary}, {"source", a.Source}, {"category", a.Category}} {
+		if !utf8.ValidString(s.v) || strings.ContainsRune(s.v, 0) {
+			return FieldError(s.field, "must be valid UTF-8 text")
+		}
+	}
+	return nil
+}
+
+// ValidID reports whether id may name an article: 1 to MaxIDLen of
+// [A-Za-z0-9_-], so it is safe in a path, a cursor and an SSE line.
+func ValidID(id string) bool {
+	if id == "" || len(id) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsWebURL reports whether s is an absolute http or https URL with a host:
+// the only kind of URL that may become a link or an image.
+func IsWebURL(s string) bool {
+	if len(s) > MaxURLLen || strings.ContainsAny(s, " \t\r\n\x00\\") {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	return u.Scheme == "http" || u.Scheme == "https"
+}
+
+// NewID returns a random article id.
+func NewID() string {
+	var b [9]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+)
+
+// ArticlePage is an article's own page, in the seed page's shape: the Flash
+// News ticker on top, the headline, paragraphs and source, then the Latest
+// news list. It is where a headline links when its article has no URL.
+type ArticlePage struct {
+	app.Compo
+
+	src      Source
+	cfg      news.Config
+	article  news.Article
+	found    bool
+	articles []news.Article
+	seq      int64
+	now      time.Time
+	stop     func()
+}
+
+// OnPreRender loads the article on the server.
+func (p *ArticlePage) OnPreRender(ctx app.Context) { p.load(ctx) }
+
+// OnMount loads it in the browser and starts the live updates.
+func (p *ArticlePage) OnMount(ctx app.Context) {
+	p.load(ctx)
+	if app.IsClient {
+		p.stop = startLive(ctx, p.seq, p.cfg, func(ev news.Event) {
+			p.articles = Apply(p.articles, ev)
+			if ev.Article.ID == p.article.ID {
+				p.article, p.found = ev.Article, ev.Type == news.EventArticle
+			}
+		}, nil)
+	}
+}
+
+// OnDismount stops the live updates.
+func (p *ArticlePage) OnDismount() {
+	if p.stop != nil {
+		p.stop()
+	}
+}
+
+func (p *ArticlePage) load(ctx app.Context) {
+	u := ctx.Page().URL()
+	p.cfg, _ = news.ParseConfig(u.Query())
+	p.cfg.LinkTarget = "_self" // a page of its own: links stay in this window
+	id := strings.TrimPrefix(u.Path, ArticlePathRoot)
+	p.article, p.found = p.src.Article(id)
+	all, seq := p.src.Latest(p.cfg.Category)
+	p.articles, p.seq = Keep(all, p.cfg), seq
+	p.now = time.Now()
+	if p.found {
+		ctx.Page().SetTitle(p.article.Title)
+		ctx.Page().SetDescription(p.article.Summary)
+	}
+}
+
+// Render draws the page.
+func (p *ArticlePage) Render() app.UI {
+	l := Labels(p.cfg)
+	ticker, list := Select(p.articles, p.cfg)
+	a := p.article
+	return Frame(p.cfg, l,
+		&Ticker{Label: l.Ticker, Items: ticker, Speed: p.cfg.Speed, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale},
+		app.Article().Class("nw-article").Body(
+			app.If(p.found,
+				app.H1().Class("nw-headline-main").Text(a.Title),
+				Meta(a, l.Strings, p.now),
+				app.If(news.IsWebURL(a.Image), app.Img().Class("nw-hero").Src(a.Image).Alt("").Attr("referrerpolicy", "no-referrer")),
+				app.Range(a.Body).Slice(func(i int) app.UI { return app.P().Text(a.Body[i]) }),
+				app.If(a.Source != "", app.P().Class("nw-credit").Text("/"+a.Source)),
+			).Else(
+				app.P().Class("nw-missing").Text(l.Strings.NotFound),
+			),
+		),
+		&LatestList{Label: l.List, Items: list, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale, Now: p.now},
+		app.If(app.IsServer, embedData(p.articles, p.seq, &p.article)),
+	)
+}

@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"encoding/json"
+	"html"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+)
+
+// EmbeddedID is the id of the element holding a page's initial data.
+const EmbeddedID = "nw-data"
+
+// Embedded is the initial data a prerendered page carries for its wasm, so
+// the browser does not fetch what the server already sent.
+type Embedded struct {
+	Seq      int64          `json:"seq"`
+	Articles []news.Article `json:"articles"`
+	Article  *news.Article  `json:"article,omitempty"`
+}
+
+// embedData renders the initial data as JSON in a non-executed script
+// element. go-app escapes the text, so no title can end the element early;
+// ReadEmbedded undoes the escaping.
+func embedData(articles []news.Article, seq int64, article *news.Article) app.UI {
+	b, err := json.Marshal(Embedded{Seq: seq, Articles: articles, Article: article})
+	if err != nil {
+		return nil
+	}
+	return app.Script().Type("application/json").ID(EmbeddedID).Text(string(b))
+}
+
+// ParseEmbedded decodes the text of the embedded data element.
+func ParseEmbedded(text string) (Embedded, error) {
+	var e Embedded
+	err := json.Unmarshal([]byte(html.UnescapeString(text)), &e)
+	return e, err
+}
+
+// StaticSource is a Source over a fixed set of articles: the browser's,
+// filled from the embedded data.
+type StaticSource struct{ Data Embedded }
+
+// Latest returns the embedded articles.
+func (s *StaticSource) Latest(string) ([]news.Article, int64) { return s.Data.Articles, s.Data.Seq }
+
+// Article returns the embedded article if its id matches.
+func (s *StaticSource) Article(id string) (news.Article, bool) {
+	if s.Data.Article != nil && s.Data.Article.ID == id {
+		return *s.Data.Article, true
+	}
+	for _, a := range s.Data.Articles {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return news.Article{}, false
+}

@@ -1,0 +1,101 @@
+// Package ui holds the go-app components of the widget. The same code renders
+// on the server (prerender) and in the browser (wasm); it does no I/O of its
+// own and gets its articles through a Source.
+package ui
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+)
+
+// Source supplies the articles that the components show: the server fills it
+// from its store, the browser from the JSON embedded in the page.
+type Source interface {
+	// Latest returns the newest articles of a category ("" for all), newest
+	// first, and the event sequence they reflect.
+	Latest(category string) (articles []news.Article, seq int64)
+	// Article returns the article with the id, if there is one.
+	Article(id string) (news.Article, bool)
+}
+
+// Routes on which the components are mounted.
+const (
+	EmbedPath       = "/embed"
+	ArticlePathRoot = "/articles/"
+)
+
+// Register mounts the components on their routes, reading data from src.
+// The server and the wasm main both call it once, before serving or running.
+func Register(src Source) {
+	app.RouteFunc(EmbedPath, func() app.Composer { return &Widget{src: src} })
+	app.RouteWithRegexpFunc("^"+ArticlePathRoot+"[A-Za-z0-9_-]+$", func() app.Composer { return &ArticlePage{src: src} })
+}
+
+// Bounds on what a widget keeps, because Go wasm never returns memory to
+// the browser.
+const (
+	MaxTickerItems = 20
+	MaxKept        = 100
+)
+
+// Select picks, from articles sorted newest first, the ticker's flash items
+// and the list's items for a configuration.
+func Select(all []news.Article, cfg news.Config) (ticker, list []news.Article) {
+	for _, a := range all {
+		if cfg.Category != "" && !strings.EqualFold(a.Category, cfg.Category) {
+			continue
+		}
+		if a.Flash && len(ticker) < MaxTickerItems {
+			ticker = append(ticker, a)
+		}
+		if len(list) < cfg.Limit {
+			list = append(list, a)
+		}
+	}
+	return ticker, list
+}
+
+// Keep returns the union of what Select picks, in order: what a page embeds
+// for its widget and what the widget holds in memory.
+func Keep(all []news.Article, cfg news.Config) []news.Article {
+	ticker, list := Select(all, cfg)
+	seen := make(map[string]bool, len(ticker)+len(list))
+	out := make([]news.Article, 0, len(ticker)+len(list))
+	for _, l := range [][]news.Article{list, ticker} {
+		for _, a := range l {
+			if !seen[a.ID] {
+				seen[a.ID] = true
+				out = append(out, a)
+			}
+		}
+	}
+	sortNewest(out)
+	return out
+}
+
+// Apply returns articles changed by one event, sorted newest first and
+// bounded to MaxKept.
+func Apply(articles []news.Article, ev news.Event) []news.Article {
+	out := make([]news.Article, 0, len(articles)+1)
+	for _, a := range articles {
+		if a.ID != ev.Article.ID {
+			out = append(out, a)
+		}
+	}
+	if ev.Type == news.EventArticle {
+		out = append(out, ev.Article)
+	}
+	sortNewest(out)
+	if len(out) > MaxKept {
+		out = out[:MaxKept]
+	}
+	return out
+}
+
+func sortNewest(l []news.Article) {
+	sort.SliceStable(l, func(i, j int) bool { return news.Before(l[i], l[j]) })
+}

@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+)
+
+// Ticker is the Flash News bar: a label, then the flash headlines scrolling
+// in an endless CSS loop, with a pause/play button. The loop holds the items
+// twice so it can wrap without a jump; the second copy is aria-hidden.
+type Ticker struct {
+	app.Compo
+
+	Label  string
+	Items  []news.Article
+	Speed  int // pixels per second
+	Target string
+	Locale string
+
+	paused bool
+	motion tickerMotion // client only: measured widths, keeps the loop steady
+}
+
+// Render draws the bar. The duration is an estimate from the text length;
+// in the browser OnMount and OnUpdate replace it with a measured one.
+func (t *Ticker) Render() app.UI {
+	s := Locale(t.Locale)
+	toggle := s.Pause
+	if t.paused {
+		toggle = s.Play
+	}
+	return app.Section().
+		Class("nw-ticker").
+		Class(cond(t.paused, "nw-paused")).
+		Aria("label", t.Label).
+		Body(
+			app.H2().Class("nw-ticker-label").Text(t.Label),
+			app.Div().Class("nw-viewport").Body(
+				app.Div().
+					Class("nw-track").
+					Style("animation-duration", strconv.FormatFloat(t.estimate(), 'f', 1, 64)+"s").
+					Body(t.copy(false), t.copy(true)),
+			),
+			app.Button().
+				Type("button").
+				Class("nw-toggle").
+				Aria("pressed", strconv.FormatBool(t.paused)).
+				Aria("label", toggle).
+				Title(toggle).
+				OnClick(t.onToggle).
+				Body(app.Span().Class(cond(t.paused, "nw-icon-play", "nw-icon-pause")).Aria("hidden", "true")),
+		)
+}
+
+func (t *Ticker) copy(hidden bool) app.UI {
+	ul := app.Ul().Class("nw-copy")
+	if hidden {
+		ul = ul.Aria("hidden", "true")
+	}
+	return ul.Body(app.Range(t.Items).Slice(func(i int) app.UI {
+		a := t.Items[i]
+		link := articleLink(a, t.Target).Class("nw-headline").Text(a.Title)
+		if hidden {
+			link = link.TabIndex(-1)
+		}
+		return app.Li().Class("nw-flash").DataSet("id", a.ID).Body(link)
+	}))
+}
+
+// estimate guesses the loop's duration from the text length, for the
+// prerender, where nothing can be measured.
+func (t *Ticker) estimate() float64 {
+	px := 0
+	for _, a := range t.Items {
+		px += utf8.RuneCountInString(a.Title)*8 + 48
+	}
+	speed := t.Speed
+	if speed <= 0 {
+		speed = news.DefaultSpeed
+	}
+	if px == 0 {
+		return 1
+	}
+	return float64(px) / float64(speed)
+}
+
+func (t *Ticker) onToggle(ctx app.Context, e app.Event) {
+	t.paused = !t.paused
+}
+
+// OnMount measures the loop once the ticker is in the page.
+func (t *Ticker) OnMount(ctx app.Context) {
+	t.motion.adopt = true
+	ctx.Defer(t.measure)
+}
+
+// OnUpdate re-measures after new items, keeping the headline in view in place.
+func (t *Ticker) OnUpdate(ctx app.Context) { ctx.Defer(t.measure) }
+
+func (t *Ticker) measure(ctx app.Context) {
+	if app.IsServer {
+		return
+	}
+	t.motion.measure(ctx.JSSrc(), t.Speed)
+}
+
+func cond(ok bool, yes string, no ...string) string {
+	if ok {
+		return yes
+	}
+	if len(no) > 0 {
+		return no[0]
+	}
+	return ""
+}

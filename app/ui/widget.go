@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+)
+
+// Widget is the page inside each iframe: the ticker and the list, composed by
+// the configured layout, themed and localised, with live updates in the
+// browser.
+type Widget struct {
+	app.Compo
+
+	src      Source
+	cfg      news.Config
+	articles []news.Article // newest first, bounded by Keep
+	seq      int64
+	now      time.Time
+	announce string // the live region's text
+	fresh    int    // new articles announced in the current window
+	offline  bool   // the live stream is reconnecting
+	stop     func() // ends the browser glue on dismount
+}
+
+// OnPreRender loads the configuration and the articles on the server.
+func (w *Widget) OnPreRender(ctx app.Context) { w.load(ctx) }
+
+// OnMount loads them in the browser and starts the browser glue.
+func (w *Widget) OnMount(ctx app.Context) {
+	w.load(ctx)
+	if app.IsClient {
+		w.stop = startBrowser(ctx, w)
+	}
+}
+
+// OnDismount stops the browser glue.
+func (w *Widget) OnDismount() {
+	if w.stop != nil {
+		w.stop()
+	}
+}
+
+func (w *Widget) load(ctx app.Context) {
+	w.cfg, _ = news.ParseConfig(ctx.Page().URL().Query())
+	all, seq := w.src.Latest(w.cfg.Category)
+	w.articles, w.seq = Keep(all, w.cfg), seq
+	w.now = time.Now()
+	ctx.Page().SetTitle(Labels(w.cfg).Title)
+}
+
+// Render draws the widget.
+func (w *Widget) Render() app.UI {
+	l := Labels(w.cfg)
+	ticker, list := Select(w.articles, w.cfg)
+	return Frame(w.cfg, l,
+		app.If(w.cfg.Layout != "list", &Ticker{Label: l.Ticker, Items: ticker, Speed: w.cfg.Speed, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale}),
+		app.If(w.cfg.Layout != "ticker", &LatestList{Label: l.List, Items: list, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale, Now: w.now}),
+		app.Div().Class("nw-status").Aria("live", "polite").Body(
+			app.If(w.offline, app.Span().Class("nw-offline").Text(l.Strings.Reconnect)).
+				Else(app.Span().Class("nw-sr").Text(w.announce)),
+		),
+		app.If(app.IsServer, embedData(w.articles, w.seq, nil)),
+	)
+}
+
+// Frame is the themed, localised root element shared by the widget and the
+// article page.
+func Frame(cfg news.Config, l LabelSet, body ...app.UI) app.HTMLDiv {
+	root := app.Div().
+		Class("nw", "nw-layout-"+cfg.Layout).
+		DataSet("theme", cfg.Theme).
+		Lang(cfg.Locale).
+		Dir(l.Strings.Dir)
+	if cfg.Accent != "" {
+		root = root.Style("--nw-accent", cfg.Accent).Style("--nw-on-accent", news.OnAccent(cfg.Accent))
+	}
+	return root.Body(body...)
+}
+
+// LabelSet is what a configuration's texts resolve to.
+type LabelSet struct {
+	Strings Strings
+	Ticker  string
+	List    string
+	Title   string
+}
+
+// Labels resolves the configured labels, falling back to the locale's.
+func Labels(cfg news.Config) LabelSet {
+	s := Locale(cfg.Locale)
+	l := LabelSet{Strings: s, Ticker: s.TickerLabel, List: s.ListLabel}
+	if cfg.TickerLabel != "" {
+		l.Ticker = cfg.TickerLabel
+	}
+	if cfg.ListLabel != "" {
+		l.List = cfg.ListLabel
+	}
+	l.Title = l.Ticker + " · " + l.List
+	return l
+}

@@ -1,0 +1,199 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"newswidget/app/news"
+)
+
+// GET /api/articles?limit=&category=&flash=&before=
+func (s *Server) handleListArticles(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := s.catalog.list(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeEncoded(w, r, e, "public, max-age=5, stale-while-revalidate=30")
+}
+
+// parseFilter reads a listing's query, refusing bad values by name.
+func parseFilter(q url.Values) (news.ArticleFilter, error) {
+	f := news.ArticleFilter{Limit: news.DefaultListLimit}
+	if v := q.Get("limit"); v != "" || q.Has("limit") {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > news.MaxListLimit {
+			return f, news.FieldError("limit", "must be a whole number from 1 to %d", news.MaxListLimit)
+		}
+		f.Limit = n
+	}
+	if v := q.Get("category"); v != "" {
+		v = strings.TrimSpace(v)
+		if utf8.RuneCountInString(v) > news.MaxCategoryLen || !utf8.ValidString(v) {
+			return f, news.FieldError("category", "must be at most %d characters of text", news.MaxCategoryLen)
+		}
+		f.Category = v
+	}
+	if v := q.Get("flash"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, news.FieldError("flash", "must be true or false")
+		}
+		f.Flash = &b
+	}
+	c, err := news.ParseCursor(q.Get("before"))
+	if err != nil {
+		return f, err
+	}
+	f.Before = c
+	return f, nil
+}
+
+// GET /api/articles/{id}
+func (s *Server) handleGetArticle(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !news.ValidID(id) {
+		s.writeError(w, r, news.Errorf(news.ENotFound, "no article has the id %q", id))
+		return
+	}
+	e, err := s.catalog.article(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeEncoded(w, r, e, "public, max-age=30, stale-while-revalidate=60")
+}
+
+// writeEncoded sends a cached JSON response, or 304 to a matching
+// If-None-Match.
+func (s *Server) writeEncoded(w http.ResponseWriter, r *http.Request, e *encoded, cache string) {
+	h := w.Header()
+	apiHeaders(h)
+	h.Set("Cache-Control", cache)
+	h.Set("ETag", e.etag)
+	h.Set("Vary", "Accept-Encoding")
+	if etagMatch(r.Header.Get("If-None-Match"), e.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(e.body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(e.body)
+	}
+}
+
+// readArticle authorises a publishing request and reads its article.
+func (s *Server) readArticle(w http.ResponseWriter, r *http.Request) (news.Article, error) {
+	if err := s.authorize(r); err != nil {
+		return news.Article{}, err
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return news.Article{}, news.Errorf(news.EInvalid, "Content-Type must be application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, news.MaxArticleBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return news.Article{}, news.Errorf(news.ETooLarge, "request body is larger than %d bytes", news.MaxArticleBytes)
+		}
+		return news.Article{}, news.Errorf(news.EInvalid, "request body could not be read: %v", err)
+	}
+	return news.DecodeArticle(body)
+}
+
+// POST /api/articles
+func (s *Server) handleCreateArticle(w http.ResponseWriter, r *http.Request) {
+	a, err := s.readArticle(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a.Normalize(time.Now())
+	if err := a.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ev, err := s.store.CreateArticle(r.Context(), a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Poke()
+	w.Header().Set("Location", "/api/articles/"+ev.Article.ID)
+	s.writeJSON(w, http.StatusCreated, nonNilBody(ev.Article))
+}
+
+// PUT /api/articles/{id}
+func (s *Server) handleUpdateArticle(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	a, err := s.readArticle(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if a.ID != "" && a.ID != id {
+		s.writeError(w, r, news.FieldError("id", "must match the id in the path or be left out"))
+		return
+	}
+	a.ID = id
+	if !news.ValidID(id) {
+		s.writeError(w, r, news.Errorf(news.ENotFound, "no article has the id %q", id))
+		return
+	}
+	old, err := s.store.Article(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if a.PublishedAt.IsZero() { // a replacement keeps its place in the order
+		a.PublishedAt = old.PublishedAt
+	}
+	if a.UpdatedAt.IsZero() {
+		a.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	}
+	a.Normalize(time.Now())
+	if err := a.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ev, err := s.store.UpdateArticle(r.Context(), a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Poke()
+	s.writeJSON(w, http.StatusOK, nonNilBody(ev.Article))
+}
+
+// DELETE /api/articles/{id}
+func (s *Server) handleDeleteArticle(w http.ResponseWriter, r *http.Request) {
+	if err := s.authorize(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if !news.ValidID(id) {
+		s.writeError(w, r, news.Errorf(news.ENotFound, "no article has the id %q", id))
+		return
+	}
+	if _, err := s.store.DeleteArticle(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Poke()
+	apiHeaders(w.Header())
+	w.WriteHeader(http.StatusNoContent)
+}

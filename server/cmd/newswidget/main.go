@@ -1,0 +1,173 @@
+// Command newswidget is the deployable widget server: the API, the live
+// event stream, the prerendered widget pages and the embedded bundle, with
+// the embedded SQLite store under -data (or PostgreSQL with -postgres).
+//
+//	newswidget [flags]           serve
+//	newswidget publish [flags]   publish an article to a running server
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"newswidget/app/news"
+	"newswidget/server"
+	"newswidget/server/feed"
+	"newswidget/server/seed"
+	"newswidget/server/sqlite"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "publish" {
+		os.Exit(publish(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "newswidget:", err)
+		os.Exit(1)
+	}
+}
+
+// listFlag is a repeatable flag; its environment variable holds a
+// comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// config is the server's flags.
+type config struct {
+	addr, data, adminToken, postgres string
+	origins, feeds                   listFlag
+	feedInterval                     time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("newswidget", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "localhost:8080", "`HOST:PORT` to listen on")
+	fs.StringVar(&c.data, "data", "./data", "`DIR` where the SQLite database lives")
+	fs.StringVar(&c.adminToken, "admin-token", "", "bearer `TOKEN` that authorises publishing; publishing is refused until one is set")
+	fs.Var(&c.origins, "origins", "`ORIGINS` allowed to embed the widget, comma-separated (https://example.com); default any")
+	fs.Var(&c.feeds, "feed", "`URL` of an RSS, Atom or JSON Feed to ingest (repeatable)")
+	fs.DurationVar(&c.feedInterval, "feed-interval", feed.DefaultInterval, "how often to poll each feed")
+	fs.StringVar(&c.postgres, "postgres", "", "PostgreSQL `DSN` for a store shared by several nodes; default the SQLite store under -data")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	// Environment first, so flags given on the command line win.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "NEWSWIDGET_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	for i, o := range c.origins {
+		norm, ok := news.ParseOrigin(o)
+		if !ok {
+			return c, fmt.Errorf("-origins: %q is not an origin such as https://example.com", o)
+		}
+		c.origins[i] = norm
+	}
+	return c, nil
+}
+
+func run(args []string) error {
+	c, err := parseFlags(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if c.postgres != "" {
+		return errors.New("-postgres: the PostgreSQL store is not part of this build yet; leave it unset to use SQLite")
+	}
+	store, err := sqlite.Open(c.data)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := seed.IfEmpty(context.Background(), store); err != nil {
+		return err
+	}
+
+	var poller *feed.Poller
+	opts := server.Options{Store: store, AdminToken: c.adminToken, Origins: c.origins, Logger: log}
+	if len(c.feeds) > 0 {
+		poller = feed.NewPoller(store, c.feeds)
+		poller.Interval, poller.Logger = c.feedInterval, log
+		opts.Health = func() any { return poller.Status() }
+	}
+	srv, err := server.New(opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if poller != nil {
+		poller.Notify, poller.OnPoll = srv.Poke, srv.FeedPolled
+		go poller.Run(ctx)
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second, // event streams extend it per write
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	hs.RegisterOnShutdown(srv.Close) // ends event streams; their clients retry
+	log.Info("newswidget serving", "url", "http://"+ln.Addr().String()+"/", "data", c.data, "publishing", c.adminToken != "")
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdown)
+}

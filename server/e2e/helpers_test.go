@@ -1,0 +1,280 @@
+package e2e_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"newswidget/app/news"
+	"newswidget/server"
+	"newswidget/server/seed"
+	"newswidget/server/sqlite"
+	"newswidget/web"
+)
+
+// widgetServer is a real newswidget server on 127.0.0.1 with a seeded
+// SQLite store, as `make run` has it.
+type widgetServer struct {
+	URL   string
+	Dir   string
+	Token string
+	Store news.Store
+	srv   *server.Server
+	http  *httptest.Server
+	addr  string
+}
+
+// startWidgetServer opens a store in dir (a new one when empty) and serves
+// it; addr "" picks a free port.
+func startWidgetServer(t *testing.T, dir, addr string, opts ...func(*server.Options)) *widgetServer {
+	t.Helper()
+	if _, err := web.FS.Open("dist/app.wasm"); err != nil {
+		t.Fatal("web/dist/app.wasm is missing: run the tests with `make test` (it builds the wasm first)")
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	store, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.IfEmpty(context.Background(), store); err != nil {
+		t.Fatal(err)
+	}
+	o := server.Options{Store: store, AdminToken: "test-token", Heartbeat: time.Second}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var ln net.Listener
+	for i := 0; ; i++ { // a restarted server takes its old port back
+		if ln, err = net.Listen("tcp", addr); err == nil || i == 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Listener.Close()
+	hs.Listener = ln
+	hs.Start()
+	ws := &widgetServer{URL: hs.URL, Dir: dir, Token: o.AdminToken, Store: store, srv: srv, http: hs, addr: ln.Addr().String()}
+	t.Cleanup(ws.Close)
+	return ws
+}
+
+// Close stops the server as a shutdown would: streams end, clients retry.
+func (ws *widgetServer) Close() {
+	if ws.http == nil {
+		return
+	}
+	ws.srv.Close()
+	ws.http.CloseClientConnections()
+	ws.http.Close()
+	ws.Store.Close()
+	ws.http = nil
+}
+
+// hostPage serves html on 127.0.0.2, another origin than the widget server,
+// as a publisher's site would be.
+func hostPage(t *testing.T, html string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, html)
+	}))
+	hs.Listener.Close()
+	hs.Listener = ln
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+// browser is a headless Chromium with a fresh profile, recording every
+// page error and console message of the page and its frames.
+type browser struct {
+	ctx context.Context
+	mu  sync.Mutex
+	log []string // "error: …", "warning: …", "exception: …"
+}
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; .ci/run installs Debian's chromium")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium); skipping browser tests")
+	return ""
+}
+
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 900),
+	}
+	opts = append(opts, extra...)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	b := &browser{ctx: ctx}
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.record(ctx, "page")
+	return b
+}
+
+// record collects exceptions and console messages of one target.
+func (b *browser) record(ctx context.Context, where string) {
+	chromedp.ListenTarget(ctx, func(ev any) {
+		var line string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			line = "exception: " + where + ": " + e.ExceptionDetails.Error()
+		case *runtime.EventConsoleAPICalled:
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			}
+			line = string(e.Type) + ": " + where + ": " + strings.Join(parts, " ")
+		default:
+			return
+		}
+		b.mu.Lock()
+		b.log = append(b.log, line)
+		b.mu.Unlock()
+	})
+}
+
+// lines returns the recorded lines that start with prefix.
+func (b *browser) lines(prefix string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, l := range b.log {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// noPageErrors fails the test on any exception or console error recorded.
+func (b *browser) noPageErrors(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"exception:", "error:"} {
+		if l := b.lines(p); len(l) > 0 {
+			t.Errorf("page errors:\n%s", strings.Join(l, "\n"))
+		}
+	}
+}
+
+// frame attaches to the widget iframe whose URL contains part (the frame is
+// cross-origin, so it is a target of its own) and records its errors too.
+func (b *browser) frame(t *testing.T, part string) context.Context {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		targets, err := chromedp.Targets(b.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ti := range targets {
+			if ti.Type == "iframe" && strings.Contains(ti.URL, part) {
+				fctx, _ := chromedp.NewContext(b.ctx, chromedp.WithTargetID(ti.TargetID))
+				if err := chromedp.Run(fctx); err != nil {
+					t.Fatal(err)
+				}
+				b.record(fctx, "frame")
+				return fctx
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no widget frame with %q in its URL", part)
+	return nil
+}
+
+// frames lists the iframe targets' URLs.
+func (b *browser) frames() []*target.Info {
+	targets, _ := chromedp.Targets(b.ctx)
+	var out []*target.Info
+	for _, ti := range targets {
+		if ti.Type == "iframe" {
+			out = append(out, ti)
+		}
+	}
+	return out
+}
+
+// waitJS polls a JS expression in ctx until it is truthy.
+func waitJS(t *testing.T, ctx context.Context, expr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		var ok bool
+		if last = chromedp.Run(ctx, chromedp.Evaluate("!!("+expr+")", &ok)); last == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s (last error: %v)", expr, last)
+}
+
+// eval evaluates a JS expression in ctx into out.
+func eval(t *testing.T, ctx context.Context, expr string, out any) {
+	t.Helper()
+	if err := chromedp.Run(ctx, chromedp.Evaluate(expr, out)); err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+}
+
+var errTimeout = errors.New("timeout")

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus series, in a registry of its own so
+// several servers (tests, nodes) never share counters.
+type metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	subscribers prometheus.Gauge
+	events      *prometheus.CounterVec
+	feedPolls   *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswidget_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"route", "status"}),
+		subscribers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "newswidget_sse_subscribers", Help: "Open Server-Sent Events streams.",
+		}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswidget_events_published_total", Help: "Events fanned out to subscribers, by type.",
+		}, []string{"type"}),
+		feedPolls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswidget_feed_polls_total", Help: "Feed polls by result (ok or error).",
+		}, []string{"result"}),
+	}
+	m.reg.MustRegister(m.requests, m.subscribers, m.events, m.feedPolls,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observe(route string, status int) {
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// FeedPolled counts one feed poll; main hands it to the feed poller.
+func (s *Server) FeedPolled(url string, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	s.metrics.feedPolls.WithLabelValues(result).Inc()
+}

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+	"newswidget/app/ui"
+)
+
+// pages renders the go-app pages (/embed and /articles/{id}) through
+// go-app's Handler, prerendered with the real articles, and caches each
+// rendering until the news change or its relative times age.
+type pages struct {
+	s *Server
+	h *app.Handler
+
+	mu    sync.Mutex
+	cache map[string]*rendered
+}
+
+// rendered is one prerendered page.
+type rendered struct {
+	status int
+	body   []byte
+	etag   string
+	at     time.Time
+}
+
+const (
+	pageTTL      = 30 * time.Second // relative times ("2 minutes ago") stay right
+	maxPageCache = 512
+)
+
+// resources tells go-app where the assets are; the server serves them
+// itself, so go-app never reads the disk.
+type resources struct{ wasm string }
+
+func (resources) Package() string   { return "" }
+func (resources) Static() string    { return "" }
+func (r resources) AppWASM() string { return r.wasm }
+
+var registerOnce sync.Once
+
+func newPages(s *Server) *pages {
+	// go-app's routes are global: the first server's catalog serves them.
+	// Tests that start several servers share one process but not one
+	// store, so the source looks the server up per render.
+	registerOnce.Do(func() { ui.Register(&serverSource{}) })
+	current.Store(s)
+	st := s.static
+	return &pages{
+		s:     s,
+		cache: map[string]*rendered{},
+		h: &app.Handler{
+			Name:         "newswidget",
+			ShortName:    "newswidget",
+			Title:        "Flash News",
+			Description:  "Flash News ticker and the latest news.",
+			Lang:         "en",
+			Icon:         app.Icon{Default: st.iconPNG, Large: st.iconPNG, SVG: st.iconSVG, AppleTouch: st.iconPNG},
+			Styles:       []string{st.css},
+			Version:      st.version,
+			Resources:    resources{wasm: st.wasm},
+			LoadingLabel: " ",
+			ThemeColor:   "#b00020",
+			RawHeaders:   []string{`<meta name="color-scheme" content="light dark">`},
+		},
+	}
+}
+
+// invalidate drops every cached rendering: the news changed.
+func (p *pages) invalidate() {
+	p.mu.Lock()
+	clear(p.cache)
+	p.mu.Unlock()
+}
+
+// handleGoApp lets go-app serve its own small resources (the manifest).
+func (p *pages) handleGoApp(w http.ResponseWriter, r *http.Request) {
+	r2 := r.Clone(r.Context())
+	r2.Header.Del("If-None-Match")
+	p.h.ServeHTTP(w, r2)
+}
+
+// render prerenders path?query through go-app, or returns the cached page.
+func (p *pages) render(r *http.Request, path string, query url.Values, status int) *rendered {
+	key := path + "?" + query.Encode()
+	p.mu.Lock()
+	if c, ok := p.cache[key]; ok && time.Since(c.at) < pageTTL {
+		p.mu.Unlock()
+		return c
+	}
+	p.mu.Unlock()
+
+	r2 := r.Clone(context.WithoutCancel(r.Context()))
+	r2.URL = &url.URL{Path: path, RawQuery: query.Encode()}
+	r2.Header = http.Header{} // go-app's 304 on its Version ETag would serve stale news
+	rec := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+	p.h.ServeHTTP(rec, r2)
+	c := &rendered{status: status, body: rec.buf.Bytes(), at: time.Now()}
+	if rec.status != http.StatusOK {
+		c.status = rec.status
+	}
+	c.etag = etagOf(c.body)
+	p.mu.Lock()
+	if len(p.cache) >= maxPageCache {
+		clear(p.cache)
+	}
+	p.cache[key] = c
+	p.mu.Unlock()
+	return c
+}
+
+// bufferWriter captures a response in memory.
+type bufferWriter struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (b *bufferWriter) Header() http.Header         { return b.header }
+func (b *bufferWriter) WriteHeader(code int)        { b.status = code }
+func (b *bufferWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
+
+// writePage sends a rendered page with the frame's security headers.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *rendered) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", c.etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
+	h.Set("Content-Security-Policy", s.pageCSP())
+	if c.status == http.StatusOK && etagMatch(r.Header.Get("If-None-Match"), c.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(c.body)))
+	w.WriteHeader(c.status)
+	w.Write(c.body)
+}
+
+// pageCSP allows only the widget's own scripts, styles, wasm and API, and
+// lets only the configured origins frame it.
+func (s *Server) pageCSP() string {
+	ancestors := "*"
+	if len(s.origins) > 0 {
+		ancestors = strings.Join(s.origins, " ")
+	}
+	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' https: http:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; " +
+		"frame-ancestors " + ancestors
+}
+
+// allowedParent reports whether a page on origin may embed the widget.
+func (s *Server) allowedParent(origin string) bool {
+	return len(s.origins) == 0 || slices.Contains(s.origins, origin)
+}
+
+// GET /embed?layout=&limit=&…
+func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
+	cfg, _ := news.ParseConfig(r.URL.Query())
+	if len(s.origins) > 0 {
+		embedder := cfg.Parent
+		if ref, err := url.Parse(r.Referer()); embedder == "" && err == nil && ref.Host != "" {
+			embedder = ref.Scheme + "://" + ref.Host
+		}
+		if embedder != "" && !s.allowedParent(embedder) {
+			s.writeRefusal(w, embedder)
+			return
+		}
+	}
+	s.writePage(w, r, s.pages.render(r, ui.EmbedPath, cfg.Query(), http.StatusOK))
+}
+
+// writeRefusal answers an embedding site that -origins does not list.
+func (s *Server) writeRefusal(w http.ResponseWriter, origin string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", s.pageCSP())
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusForbidden)
+	w.Write([]byte("<!DOCTYPE html><title>newswidget</title><p>This site is not allowed to embed this news widget.</p>\n"))
+}
+
+// GET /articles/{id}
+func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	status := http.StatusOK
+	if _, err := s.store.Article(r.Context(), id); !news.ValidID(id) || err != nil {
+		if news.ErrorCode(err) != news.ENotFound && err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		status = http.StatusNotFound
+		if !news.ValidID(id) {
+			id = "missing"
+		}
+	}
+	cfg, _ := news.ParseConfig(r.URL.Query())
+	s.writePage(w, r, s.pages.render(r, ui.ArticlePathRoot+id, cfg.Query(), status))
+}

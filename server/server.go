@@ -1,0 +1,301 @@
+// Package server is the HTTP side of newswidget: the JSON API, the event
+// stream, the prerendered widget pages and the static bundle. It depends on
+// the domain (app/news) and the UI components, never on a storage or feed
+// adapter: those are handed in by main.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"newswidget/app/news"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store      news.Store
+	AdminToken string   // empty: publishing is refused
+	Origins    []string // sites allowed to embed; empty: any
+	Logger     *slog.Logger
+	// Health, if set, adds a component's status to /healthz (the feeds').
+	Health func() any
+	// Heartbeat is the interval of SSE keep-alive comments; default 15s.
+	Heartbeat time.Duration
+	// SubscriberBuffer is how many events may wait for a slow SSE client
+	// before it is dropped; default 64.
+	SubscriberBuffer int
+}
+
+// Server serves every route of newswidget.
+type Server struct {
+	store      news.Store
+	adminToken string
+	origins    []string
+	log        *slog.Logger
+	health     func() any
+	heartbeat  time.Duration
+
+	static  *staticSet
+	catalog *catalog
+	hub     *Hub
+	pages   *pages
+	metrics *metrics
+	mux     *http.ServeMux
+
+	pokeCh   chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	pumpDone chan struct{}
+}
+
+// New builds a server and starts its event pump; Close stops it.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 15 * time.Second
+	}
+	if opts.SubscriberBuffer <= 0 {
+		opts.SubscriberBuffer = 64
+	}
+	static, err := loadStatic(opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		store:      opts.Store,
+		adminToken: opts.AdminToken,
+		origins:    opts.Origins,
+		log:        opts.Logger,
+		health:     opts.Health,
+		heartbeat:  opts.Heartbeat,
+		static:     static,
+		metrics:    newMetrics(),
+		pokeCh:     make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		pumpDone:   make(chan struct{}),
+	}
+	s.hub = NewHub(opts.SubscriberBuffer, s.metrics.subscribers)
+	s.catalog = newCatalog(opts.Store)
+	seq, err := opts.Store.LastSeq(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	s.catalog.setSeq(seq)
+	s.pages = newPages(s)
+	s.routes()
+	go s.pump(seq)
+	return s, nil
+}
+
+// Close stops the event pump and ends every event stream, telling the
+// clients to retry.
+func (s *Server) Close() {
+	s.stopOnce.Do(func() {
+		close(s.done)
+		<-s.pumpDone
+		s.hub.Close()
+	})
+}
+
+// routes registers every route, in one place.
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", s.handleStatic)
+	m.HandleFunc("GET /widget.js", s.handleStatic)
+	m.HandleFunc("GET /app.js", s.handleStatic)
+	m.HandleFunc("GET /app.css", s.handleStatic)
+	m.HandleFunc("GET /wasm_exec.js", s.handleStatic)
+	m.HandleFunc("GET /web/", s.handleStatic)
+	m.HandleFunc("GET /manifest.webmanifest", s.pages.handleGoApp)
+	m.HandleFunc("GET /app-worker.js", s.pages.handleGoApp)
+	m.HandleFunc("GET /embed", s.handleEmbed)
+	m.HandleFunc("GET /articles/{id}", s.handleArticlePage)
+
+	m.HandleFunc("GET /api/articles", s.handleListArticles)
+	m.HandleFunc("POST /api/articles", s.handleCreateArticle)
+	m.HandleFunc("GET /api/articles/{id}", s.handleGetArticle)
+	m.HandleFunc("PUT /api/articles/{id}", s.handleUpdateArticle)
+	m.HandleFunc("DELETE /api/articles/{id}", s.handleDeleteArticle)
+	m.HandleFunc("OPTIONS /api/articles", s.handlePreflight)
+	m.HandleFunc("OPTIONS /api/articles/{id}", s.handlePreflight)
+	m.HandleFunc("OPTIONS /api/events", s.handlePreflight)
+	m.HandleFunc("GET /api/events", s.handleEvents)
+	m.HandleFunc("/api/articles", s.handleMethodNotAllowed("GET, POST, OPTIONS"))
+	m.HandleFunc("/api/articles/{id}", s.handleMethodNotAllowed("GET, PUT, DELETE, OPTIONS"))
+	m.HandleFunc("/api/events", s.handleMethodNotAllowed("GET"))
+	m.HandleFunc("/api/", s.handleNotFound)
+
+	m.HandleFunc("GET /healthz", s.handleHealth)
+	m.Handle("GET /metrics", s.metrics.handler())
+	m.HandleFunc("/", s.handleNotFound)
+	s.mux = m
+}
+
+// ServeHTTP serves a request, recovering a panicking handler into a 500.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			if !rec.wrote {
+				s.writeError(rec, r, news.Errorf(news.EInternal, "internal error"))
+			}
+		}
+		_, pattern := s.mux.Handler(r)
+		s.metrics.observe(pattern, rec.status)
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// statusRecorder remembers the status a handler wrote, for the metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// statusOf maps an error code to its HTTP status.
+var statusOf = map[string]int{
+	news.EInvalid:      http.StatusBadRequest,
+	news.ENotFound:     http.StatusNotFound,
+	news.EConflict:     http.StatusConflict,
+	news.EUnauthorized: http.StatusUnauthorized,
+	news.EForbidden:    http.StatusForbidden,
+	news.ETooLarge:     http.StatusRequestEntityTooLarge,
+	news.ERateLimited:  http.StatusTooManyRequests,
+	news.EUnavailable:  http.StatusServiceUnavailable,
+	news.EMethod:       http.StatusMethodNotAllowed,
+	news.EInternal:     http.StatusInternalServerError,
+}
+
+// writeError is the one error path: it maps the error's code to a status
+// and writes {"error":{…}}. Only internal errors are logged; their details
+// stay in the log.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *news.Error
+	if !errors.As(err, &e) {
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = news.Errorf(news.EInternal, "internal error")
+	} else if e.Code == news.EInternal || e.Code == news.EUnavailable {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if e.Code == news.EUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="newswidget"`)
+	}
+	s.writeJSON(w, status, map[string]*news.Error{"error": e})
+}
+
+// writeJSON writes v as a JSON response.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode response", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	apiHeaders(h)
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// apiHeaders are the headers of every API response: readable by any
+// origin without credentials, never rendered as a document.
+func apiHeaders(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "ETag, Location")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+func news404(path string) error {
+	return news.Errorf(news.ENotFound, "nothing at %s", path)
+}
+
+// handleNotFound answers any unknown route.
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, news404(r.URL.Path))
+}
+
+// handleMethodNotAllowed answers a known route asked with a wrong method.
+func (s *Server) handleMethodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, news.Errorf(news.EMethod, "%s is not allowed here; use %s", r.Method, allow))
+	}
+}
+
+// OPTIONS /api/…
+func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	apiHeaders(h)
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID, If-None-Match")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// GET /healthz
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	body := map[string]any{"status": "ok", "seq": s.catalog.currentSeq()}
+	status := http.StatusOK
+	if _, err := s.store.LastSeq(ctx); err != nil {
+		body["status"], body["store"] = "degraded", err.Error()
+		status = http.StatusServiceUnavailable
+	}
+	if s.health != nil {
+		body["feeds"] = s.health()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, status, body)
+}
+
+// authorize checks the publisher's bearer token in constant time.
+func (s *Server) authorize(r *http.Request) error {
+	if s.adminToken == "" {
+		return news.Errorf(news.EForbidden, "publishing is disabled: start the server with -admin-token TOKEN (or NEWSWIDGET_ADMIN_TOKEN) to enable it")
+	}
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.adminToken)) != 1 {
+		return news.Errorf(news.EUnauthorized, "a valid Authorization: Bearer <admin token> header is required")
+	}
+	return nil
+}

@@ -1,0 +1,460 @@
+// Package sqlite is the news.Store kept in one SQLite database file, through
+// the pure-Go driver modernc.org/sqlite.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"newswidget/app/news"
+)
+
+// FileName is the name of the database file inside the directory given to Open.
+const FileName = "newswidget.db"
+
+// Store is the SQLite news.Store; it is safe for concurrent use.
+type Store struct {
+	w *sql.DB // one connection, so this process's writes queue instead of failing busy
+	r *sql.DB // readers, which WAL runs beside the writer
+}
+
+var _ news.Store = (*Store)(nil)
+
+// Open opens, creating it if needed, the store in dir/newswidget.db and brings its schema up to date.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	// The driver cuts the name at the first '?' to read its parameters.
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlite: %q: the path may not contain '?'", path)
+	}
+	// synchronous=FULL syncs the WAL at every commit, so an acknowledged write
+	// survives a crash of the process or of the machine. _txlock=immediate
+	// takes the write lock at BEGIN, so a read-then-write transaction cannot
+	// fail busy halfway when another process writes too.
+	dsn := path + "?_busy_timeout=10000&_foreign_keys=on&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn+"&_query_only=on")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	return &Store{w: w, r: r}, nil
+}
+
+// Close releases the store.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// migrations are the schema versions in order: migrations[i] takes the
+// database from user_version i to i+1. Append; never edit a released one.
+var migrations = []string{
+	`CREATE TABLE articles (
+		id           TEXT PRIMARY KEY,
+		title        TEXT NOT NULL,
+		summary      TEXT NOT NULL,
+		body         TEXT NOT NULL, -- JSON array of paragraphs
+		url          TEXT NOT NULL,
+		source       TEXT NOT NULL,
+		category     TEXT NOT NULL,
+		category_key TEXT NOT NULL, -- folded category, as NOCASE folds ASCII only
+		image        TEXT NOT NULL,
+		flash        INTEGER NOT NULL,
+		published_at INTEGER NOT NULL, -- unix nanoseconds
+		updated_at   INTEGER NOT NULL
+	);
+	CREATE INDEX articles_order ON articles (published_at DESC, id DESC);
+	CREATE INDEX articles_category ON articles (category_key, published_at DESC, id DESC);
+	CREATE TABLE events (
+		seq        INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: never reused
+		type       TEXT NOT NULL,
+		article_id TEXT NOT NULL,
+		article    TEXT -- JSON of the article; NULL for a delete
+	);`,
+}
+
+// migrate applies the migrations the database lacks, each in a transaction
+// with its user_version, so a crash leaves it at one version or the next.
+func migrate(db *sql.DB) error {
+	for {
+		done, err := migrateOne(db)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func migrateOne(db *sql.DB) (done bool, err error) {
+	tx, err := db.Begin()
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return false, err
+	}
+	switch {
+	case v > len(migrations):
+		return false, fmt.Errorf("schema version %d is newer than this program's %d", v, len(migrations))
+	case v == len(migrations):
+		return true, nil
+	}
+	if _, err := tx.Exec(migrations[v]); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
+		return false, err
+	}
+	return false, tx.Commit()
+}
+
+const articleColumns = `id, title, summary, body, url, source, category, image, flash, published_at, updated_at`
+
+// Articles lists articles newest first; next is the cursor of the page after this one, zero at the end.
+func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Article, news.Cursor, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = news.DefaultListLimit
+	}
+	limit = min(limit, news.MaxListLimit)
+	var where []string
+	var args []any
+	if f.Category != "" {
+		where, args = append(where, `category_key = ?`), append(args, foldCategory(f.Category))
+	}
+	if f.Flash != nil {
+		where, args = append(where, `flash = ?`), append(args, *f.Flash)
+	}
+	if !f.Before.IsZero() {
+		where, args = append(where, `(published_at, id) < (?, ?)`), append(args, timeToDB(f.Before.PublishedAt), f.Before.ID)
+	}
+	q := `SELECT ` + articleColumns + ` FROM articles`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	// One row more than the page tells whether there is a next page.
+	q += ` ORDER BY published_at DESC, id DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, news.Cursor{}, err
+	}
+	defer rows.Close()
+	list := []news.Article{}
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, news.Cursor{}, err
+		}
+		list = append(list, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, news.Cursor{}, err
+	}
+	var next news.Cursor
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[limit-1]
+		next = news.Cursor{PublishedAt: last.PublishedAt, ID: last.ID}
+	}
+	return list, next, nil
+}
+
+// Article returns one article or an error with code NotFound.
+func (s *Store) Article(ctx context.Context, id string) (news.Article, error) {
+	return getArticle(ctx, s.r, id)
+}
+
+// queryer is what reads need of a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getArticle(ctx context.Context, q queryer, id string) (news.Article, error) {
+	a, err := scanArticle(q.QueryRowContext(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return news.Article{}, news.Errorf(news.ENotFound, "there is no article %q", id)
+	}
+	return a, err
+}
+
+// CreateArticle stores a new article; Conflict if the id exists.
+func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, error) {
+	var ev news.Event
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		row, err := articleToDB(a)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
+			ON CONFLICT (id) DO NOTHING`, row...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return news.Errorf(news.EConflict, "an article with id %q already exists", a.ID)
+		}
+		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
+		return err
+	})
+	return ev, err
+}
+
+// UpdateArticle replaces an existing article; NotFound if there is none.
+func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, error) {
+	var ev news.Event
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		row, err := articleToDB(a)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE articles SET `+updateSet+` WHERE id = ?`, slices.Concat(row[1:], []any{a.ID})...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return news.Errorf(news.ENotFound, "there is no article %q", a.ID)
+		}
+		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
+		return err
+	})
+	return ev, err
+}
+
+// UpsertArticle creates or replaces an article, reporting changed=false (and no event) when the stored one is already equal.
+func (s *Store) UpsertArticle(ctx context.Context, a news.Article) (news.Event, bool, error) {
+	var ev news.Event
+	changed := false
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		row, err := articleToDB(a)
+		if err != nil {
+			return err
+		}
+		old, err := getArticle(ctx, tx, a.ID)
+		switch {
+		case err == nil && equal(old, a):
+			return nil
+		case err != nil && news.ErrorCode(err) != news.ENotFound:
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
+			ON CONFLICT (id) DO UPDATE SET `+updateSet, slices.Concat(row, row[1:])...); err != nil {
+			return err
+		}
+		changed = true
+		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
+		return err
+	})
+	return ev, changed, err
+}
+
+// DeleteArticle removes an article; NotFound if there is none.
+func (s *Store) DeleteArticle(ctx context.Context, id string) (news.Event, error) {
+	var ev news.Event
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM articles WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return news.Errorf(news.ENotFound, "there is no article %q", id)
+		}
+		ev, err = appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id})
+		return err
+	})
+	return ev, err
+}
+
+// EventsSince returns up to limit events with a sequence above seq, in order; limit <= 0 means all of them.
+func (s *Store) EventsSince(ctx context.Context, seq int64, limit int) ([]news.Event, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, type, article_id, article FROM events
+		WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	events := []news.Event{}
+	for rows.Next() {
+		var ev news.Event
+		var id string
+		var data sql.NullString
+		if err := rows.Scan(&ev.Seq, &ev.Type, &id, &data); err != nil {
+			return nil, err
+		}
+		ev.Article.ID = id
+		if data.Valid {
+			if err := json.Unmarshal([]byte(data.String), &ev.Article); err != nil {
+				return nil, fmt.Errorf("sqlite: event %d: %w", ev.Seq, err)
+			}
+			ev.Article = normalize(ev.Article)
+		}
+		events = append(events, ev)
+	}
+	return events, rows.Err()
+}
+
+// LastSeq returns the sequence of the newest event, 0 if none.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&seq)
+	return seq, err
+}
+
+// equal reports whether two articles have equal fields, times compared as
+// instants and a nil body equal to an empty one.
+func equal(a, b news.Article) bool {
+	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary &&
+		slices.Equal(a.Body, b.Body) && a.URL == b.URL && a.Source == b.Source &&
+		a.Category == b.Category && a.Image == b.Image && a.Flash == b.Flash &&
+		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+}
+
+// write runs fn in one transaction on the writer connection.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return writeError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return writeError(err)
+	}
+	return writeError(tx.Commit())
+}
+
+// writeError turns the failures that will not go away by retrying -- a full
+// disk, a read-only or vanished file -- into EUnavailable, so the client is
+// told the service cannot take writes rather than that it broke.
+func writeError(err error) error {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff { // the primary code of an extended one
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR:
+		return &news.Error{Code: news.EUnavailable, Message: "the article store cannot accept writes: " + se.Error()}
+	}
+	return err
+}
+
+func appendEvent(ctx context.Context, tx *sql.Tx, typ news.EventType, a news.Article) (news.Event, error) {
+	var data any // NULL for a delete, whose event carries the id only
+	if typ == news.EventArticle {
+		a = normalize(a)
+		b, err := json.Marshal(a)
+		if err != nil {
+			return news.Event{}, err
+		}
+		data = string(b)
+	}
+	var seq int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (type, article_id, article) VALUES (?, ?, ?) RETURNING seq`,
+		string(typ), a.ID, data).Scan(&seq)
+	return news.Event{Seq: seq, Type: typ, Article: a}, err
+}
+
+const (
+	insertColumns = `id, title, summary, body, url, source, category, category_key, image, flash, published_at, updated_at`
+	insertValues  = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	updateSet     = `title = ?, summary = ?, body = ?, url = ?, source = ?, category = ?, category_key = ?,
+		image = ?, flash = ?, published_at = ?, updated_at = ?`
+)
+
+// articleToDB returns the values of insertColumns.
+func articleToDB(a news.Article) ([]any, error) {
+	for _, t := range []struct {
+		field string
+		v     time.Time
+	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
+		if !t.v.IsZero() && (t.v.UnixNano() == math.MinInt64 || !time.Unix(0, t.v.UnixNano()).Equal(t.v)) {
+			return nil, news.FieldError(t.field, "must be between the years 1678 and 2262")
+		}
+	}
+	body, err := json.Marshal(normalize(a).Body)
+	if err != nil {
+		return nil, err
+	}
+	return []any{a.ID, a.Title, a.Summary, string(body), a.URL, a.Source, a.Category, foldCategory(a.Category),
+		a.Image, a.Flash, timeToDB(a.PublishedAt), timeToDB(a.UpdatedAt)}, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanArticle(r scanner) (news.Article, error) {
+	var a news.Article
+	var body string
+	var pub, upd int64
+	if err := r.Scan(&a.ID, &a.Title, &a.Summary, &body, &a.URL, &a.Source, &a.Category, &a.Image,
+		&a.Flash, &pub, &upd); err != nil {
+		return news.Article{}, err
+	}
+	if err := json.Unmarshal([]byte(body), &a.Body); err != nil {
+		return news.Article{}, fmt.Errorf("sqlite: article %q: body: %w", a.ID, err)
+	}
+	a.PublishedAt, a.UpdatedAt = timeFromDB(pub), timeFromDB(upd)
+	return normalize(a), nil
+}
+
+// normalize gives an article the form the store returns: UTC times and a
+// non-nil body, so the JSON API always sends "body": [].
+func normalize(a news.Article) news.Article {
+	a.PublishedAt, a.UpdatedAt = a.PublishedAt.UTC(), a.UpdatedAt.UTC()
+	if a.Body == nil {
+		a.Body = []string{}
+	}
+	return a
+}
+
+// foldCategory is the key by which categories match regardless of case.
+func foldCategory(c string) string { return strings.ToLower(c) }
+
+// timeToDB encodes a time as unix nanoseconds; the zero time, which has
+// none, as the smallest int64, so it still sorts oldest.
+func timeToDB(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func timeFromDB(n int64) time.Time {
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

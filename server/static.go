@@ -1,0 +1,130 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"newswidget/web"
+	"newswidget/widget/loader"
+)
+
+// staticSet is every static response and the names pages refer to them by.
+type staticSet struct {
+	byPath  map[string]*asset
+	css     string // hashed path of the widget styles
+	iconSVG string
+	iconPNG string
+	wasm    string // hashed path of app.wasm, empty when it was not built
+	version string // identifies this build of the front end
+}
+
+func (s *staticSet) add(a *asset) { s.byPath[a.path] = a }
+
+// loadStatic builds every static asset once.
+func loadStatic(log *slog.Logger) (*staticSet, error) {
+	s := &staticSet{byPath: map[string]*asset{}}
+	must := func(name string) []byte {
+		b, _ := readFS(web.FS, name)
+		return b
+	}
+	type file struct {
+		src, path, ctype string
+		hashed           bool
+		dst              *string
+	}
+	for _, f := range []file{
+		{"widget.css", "/web/widget.css", "text/css; charset=utf-8", true, &s.css},
+		{"icon.svg", "/web/icon.svg", "image/svg+xml", true, &s.iconSVG},
+		{"icon.png", "/web/icon.png", "image/png", true, &s.iconPNG},
+	} {
+		a, err := newAsset(f.path, f.ctype, cacheImmutable, must(f.src))
+		if err != nil {
+			return nil, err
+		}
+		a.path = hashedName(f.path, a.body)
+		*f.dst = a.path
+		s.add(a)
+	}
+
+	loaderAsset, err := newAsset("/widget.js", "application/javascript; charset=utf-8", cacheLoader, loader.Source)
+	if err != nil {
+		return nil, err
+	}
+	s.add(loaderAsset)
+
+	appCSS, _ := newAsset("/app.css", "text/css; charset=utf-8", cacheRevalidate, []byte("#app-wasm-loader{display:none!important}"))
+	s.add(appCSS)
+
+	if raw, ok := readFS(web.FS, "dist/app.wasm"); ok {
+		a := &asset{contentType: "application/wasm", cache: cacheImmutable, body: raw, etag: etagOf(raw)}
+		a.br, _ = readFS(web.FS, "dist/app.wasm.br")
+		a.gz, _ = readFS(web.FS, "dist/app.wasm.gz")
+		a.path = hashedName("/web/app.wasm", raw)
+		s.wasm = a.path
+		s.add(a)
+	} else {
+		log.Warn("web/dist/app.wasm is missing: widgets show the prerendered news without live updates; run `make wasm`")
+	}
+	execJS, ok := readFS(web.FS, "dist/wasm_exec.js")
+	if !ok && s.wasm != "" {
+		return nil, fmt.Errorf("web/dist/wasm_exec.js is missing beside app.wasm; run `make wasm`")
+	}
+	if ok {
+		a, err := newAsset("/wasm_exec.js", "application/javascript; charset=utf-8", cacheRevalidate, execJS)
+		if err != nil {
+			return nil, err
+		}
+		s.add(a)
+	}
+
+	s.version = strings.Trim(etagOf([]byte(s.wasm+s.css+loaderAsset.etag)), `"`)
+	env, _ := json.Marshal(map[string]string{
+		"GOAPP_VERSION":              s.version,
+		"GOAPP_STATIC_RESOURCES_URL": "",
+		"GOAPP_ROOT_PREFIX":          "",
+		"GOAPP_INTERNAL_URLS":        "[]",
+		"GOAPP_WASM":                 s.wasm,
+	})
+	boot := bytes.Replace(must("boot.js"), []byte("GOAPP_ENV"), env, 1)
+	if s.wasm == "" { // nothing to boot: keep the page static
+		boot = []byte(`var l=document.getElementById("app-wasm-loader");l&&l.remove();`)
+	}
+	bootAsset, err := newAsset("/app.js", "application/javascript; charset=utf-8", cacheRevalidate, boot)
+	if err != nil {
+		return nil, err
+	}
+	s.add(bootAsset)
+
+	demoJS, err := newAsset("/web/demo.js", "application/javascript; charset=utf-8", cacheImmutable, must("demo.js"))
+	if err != nil {
+		return nil, err
+	}
+	demoJS.path = hashedName(demoJS.path, demoJS.body)
+	s.add(demoJS)
+	demoHTML := bytes.ReplaceAll(must("demo.html"), []byte("/web/demo.js"), []byte(demoJS.path))
+	demoHTML = bytes.ReplaceAll(demoHTML, []byte("/web/icon.svg"), []byte(s.iconSVG))
+	demo, err := newAsset("/", "text/html; charset=utf-8", cacheRevalidate, demoHTML)
+	if err != nil {
+		return nil, err
+	}
+	s.add(demo)
+	return s, nil
+}
+
+// handleStatic serves a static asset by its path.
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.static.byPath[r.URL.Path]
+	if !ok {
+		s.writeError(w, r, news404(r.URL.Path))
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/widget.js") || strings.HasPrefix(r.URL.Path, "/web/") {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	}
+	a.ServeHTTP(w, r)
+}

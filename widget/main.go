@@ -1,0 +1,21 @@
+// Command widget is the WebAssembly side of newswidget: the go-app
+// components running in each widget's iframe. It holds no app.Handler and no
+// net/http, which keeps the bundle small; the server prerenders the same
+// components and embeds their data in the page.
+package main
+
+import (
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/ui"
+)
+
+func main() {
+	if app.IsClient {
+		ensureStorage()
+		ui.CapturePrerenderedPhase()
+		ui.InstallLinkGuard()
+	}
+	ui.Register(&ui.StaticSource{Data: ui.ReadEmbedded()})
+	app.RunWhenOnBrowser()
+}
