@@ -20,6 +20,9 @@ type Embedded struct {
 	Article  *news.Article  `json:"article,omitempty"`
 }
 
+// EmbedData renders the initial data of a widget page.
+func EmbedData(articles []news.Article, seq int64) app.UI { return embedData(articles, seq, nil) }
+
 // embedData renders the initial data as JSON in a non-executed script
 // element. go-app escapes the text, so no title can end the element early;
 // ReadEmbedded undoes the escaping.

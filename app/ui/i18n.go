@@ -58,8 +58,9 @@ var albanian = Strings{
 		return strconv.Itoa(n) + " artikuj të rinj"
 	},
 	ago: func(n int, unit string) string {
-		one := map[string]string{"minute": "minutë", "hour": "orë", "day": "ditë", "month": "muaj", "year": "vit"}
-		many := map[string]string{"minute": "minuta", "hour": "orë", "day": "ditë", "month": "muaj", "year": "vite"}
+		// "para" takes the ablative: para 1 ore, para 2 orësh
+		one := map[string]string{"minute": "minute", "hour": "ore", "day": "dite", "month": "muaji", "year": "viti"}
+		many := map[string]string{"minute": "minutash", "hour": "orësh", "day": "ditësh", "month": "muajsh", "year": "vitesh"}
 		w := many[unit]
 		if n == 1 {
 			w = one[unit]

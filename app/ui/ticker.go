@@ -59,7 +59,9 @@ func (t *Ticker) Render() app.UI {
 func (t *Ticker) copy(hidden bool) app.UI {
 	ul := app.Ul().Class("nw-copy")
 	if hidden {
-		ul = ul.Aria("hidden", "true")
+		// inert as well: go-app prints aria-hidden="true" as a bare
+		// attribute in the prerender, which assistive tech may not honour
+		ul = ul.Aria("hidden", "true").Attr("inert", true)
 	}
 	return ul.Body(app.Range(t.Items).Slice(func(i int) app.UI {
 		a := t.Items[i]

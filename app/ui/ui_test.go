@@ -1,0 +1,209 @@
+package ui_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+	"newswidget/app/ui"
+)
+
+var base = time.Date(2023, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func article(id string, minutes int, flash bool) news.Article {
+	t := base.Add(time.Duration(minutes) * time.Minute)
+	return news.Article{ID: id, Title: "Title " + id, Summary: "Summary " + id, Source: "REL", Category: "World", Flash: flash, PublishedAt: t, UpdatedAt: t}
+}
+
+// render mounts a component as the server's prerender does and prints it.
+func render(t *testing.T, c app.UI) string {
+	t.Helper()
+	d := app.NewServerTester(c)
+	defer d.Close()
+	var b bytes.Buffer
+	app.PrintHTML(&b, c)
+	return b.String()
+}
+
+func TestTickerRender(t *testing.T) {
+	items := []news.Article{article("a", 2, true), article("b", 1, true)}
+	items[1].Title = `<script>alert("x")</script>`
+	items[1].URL = "javascript:alert(1)"
+	items[0].URL = "https://example.com/a"
+	html := render(t, &ui.Ticker{Label: "Flash News", Items: items, Speed: 60, Target: "_top", Locale: "en"})
+
+	for _, want := range []string{
+		`Flash News`,
+		`aria-hidden`,
+		` inert`,
+		`tabindex="-1"`,
+		`href="https://example.com/a"`,
+		`href="/articles/b"`, // a javascript: URL never becomes a link
+		`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`,
+		`aria-pressed="false"`,
+		`animation-duration:`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("ticker HTML lacks %s:\n%s", want, html)
+		}
+	}
+	for _, bad := range []string{"<script>", "javascript:"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("ticker HTML contains %q", bad)
+		}
+	}
+	if got := strings.Count(html, `class="nw-copy"`); got != 2 {
+		t.Errorf("got %d copies of the loop, want 2", got)
+	}
+	if got := strings.Count(html, `target="_top"`); got != 4 {
+		t.Errorf("got %d links with target _top, want 4", got)
+	}
+}
+
+func TestLinkTargets(t *testing.T) {
+	for _, tc := range []struct{ target, want string }{
+		{"_top", `target="_top"`}, {"_blank", `rel="noopener"`}, {"_self", `target="_self"`}, {"", `target="_top"`},
+	} {
+		t.Run(tc.target, func(t *testing.T) {
+			html := render(t, &ui.LatestList{Label: "Latest news", Items: []news.Article{article("a", 0, false)}, Target: tc.target, Locale: "en", Now: base})
+			if !strings.Contains(html, tc.want) {
+				t.Errorf("got %s, want %s", html, tc.want)
+			}
+		})
+	}
+}
+
+func TestLatestListRender(t *testing.T) {
+	a := article("a", 0, false)
+	a.Image = "https://example.com/i.jpg"
+	b := article("b", -90, false)
+	b.Image = "data:image/png;base64,AAAA"
+	html := render(t, &ui.LatestList{Label: "Latest news", Items: []news.Article{a, b}, Target: "_top", Locale: "en", Now: base.Add(2 * time.Hour)})
+	for _, want := range []string{
+		"Latest news", "Title a", "Summary a", "REL",
+		`datetime="2023-11-27T12:00:00Z"`, `title="27 November 2023, 12:00 UTC"`,
+		"2 hours ago", "3 hours ago", `src="https://example.com/i.jpg"`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("list HTML lacks %q:\n%s", want, html)
+		}
+	}
+	if strings.Contains(html, "data:image") {
+		t.Error("a data: image became an <img>")
+	}
+}
+
+func TestSelect(t *testing.T) {
+	all := []news.Article{article("a", 5, true), article("b", 4, false), article("c", 3, true), article("d", 2, false)}
+	all[3].Category = "Sport"
+	cfg := news.DefaultConfig()
+	cfg.Limit = 2
+	ticker, list := ui.Select(all, cfg)
+	if got := ids(ticker); got != "a,c" {
+		t.Errorf("ticker: got %s, want a,c", got)
+	}
+	if got := ids(list); got != "a,b" {
+		t.Errorf("list: got %s, want a,b", got)
+	}
+	cfg.Category = "sport"
+	if _, list := ui.Select(all, cfg); ids(list) != "d" {
+		t.Errorf("category list: got %s, want d", ids(list))
+	}
+}
+
+func TestApply(t *testing.T) {
+	list := []news.Article{article("a", 2, true), article("b", 1, false)}
+	list = ui.Apply(list, news.Event{Seq: 3, Type: news.EventArticle, Article: article("c", 3, true)})
+	if got := ids(list); got != "c,a,b" {
+		t.Fatalf("after create: %s, want c,a,b", got)
+	}
+	changed := article("a", 2, true)
+	changed.Title = "Changed"
+	list = ui.Apply(list, news.Event{Seq: 4, Type: news.EventArticle, Article: changed})
+	if got := ids(list); got != "c,a,b" || list[1].Title != "Changed" {
+		t.Fatalf("after update: %s %q, want c,a,b with a changed in place", got, list[1].Title)
+	}
+	list = ui.Apply(list, news.Event{Seq: 5, Type: news.EventDelete, Article: news.Article{ID: "c"}})
+	if got := ids(list); got != "a,b" {
+		t.Fatalf("after delete: %s, want a,b", got)
+	}
+	for i := 0; i < ui.MaxKept+20; i++ {
+		list = ui.Apply(list, news.Event{Type: news.EventArticle, Article: article("n"+string(rune('a'+i%26))+string(rune('a'+i/26)), 10+i, false)})
+	}
+	if len(list) != ui.MaxKept {
+		t.Errorf("kept %d articles, want the bound %d", len(list), ui.MaxKept)
+	}
+}
+
+func ids(l []news.Article) string {
+	var s []string
+	for _, a := range l {
+		s = append(s, a.ID)
+	}
+	return strings.Join(s, ",")
+}
+
+func TestLocales(t *testing.T) {
+	now := base
+	for _, tc := range []struct {
+		tag, dir, ticker string
+		ago              time.Duration
+		want             string
+	}{
+		{"en", "ltr", "Flash News", 2 * time.Hour, "2 hours ago"},
+		{"en", "ltr", "Flash News", time.Minute, "1 minute ago"},
+		{"en", "ltr", "Flash News", 10 * time.Second, "just now"},
+		{"en-GB", "ltr", "Flash News", 3 * 24 * time.Hour, "3 days ago"},
+		{"sq", "ltr", "Lajme flash", 2 * time.Hour, "para 2 orësh"},
+		{"sq", "ltr", "Lajme flash", 5 * time.Minute, "para 5 minutash"},
+		{"sr", "ltr", "Флеш вести", 2 * time.Hour, "пре 2 сата"},
+		{"sr", "ltr", "Флеш вести", 21 * time.Hour, "пре 21 сат"},
+		{"sr-Latn", "ltr", "Fleš vesti", 5 * time.Hour, "pre 5 sati"},
+		{"ar", "rtl", "أخبار عاجلة", 2 * time.Hour, "منذ ساعتين"},
+		{"ar", "rtl", "أخبار عاجلة", 5 * time.Hour, "منذ 5 ساعات"},
+		{"he", "rtl", "Flash News", time.Hour, "1 hour ago"},
+		{"fa-IR", "rtl", "Flash News", 365 * 24 * time.Hour * 3, "3 years ago"},
+	} {
+		t.Run(tc.tag+"/"+tc.want, func(t *testing.T) {
+			s := ui.Locale(tc.tag)
+			if s.Dir != tc.dir || s.TickerLabel != tc.ticker {
+				t.Errorf("dir %s label %q, want %s %q", s.Dir, s.TickerLabel, tc.dir, tc.ticker)
+			}
+			if got := s.Ago(now.Add(-tc.ago), now); got != tc.want {
+				t.Errorf("Ago: got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := ui.Locale("sq").Date(base); got != "27 nëntor 2023, 12:00 UTC" {
+		t.Errorf("Albanian date: got %q", got)
+	}
+	if got := ui.Locale("en").NewArticles(1); got != "1 new article" {
+		t.Errorf("announcement: got %q", got)
+	}
+	if got := ui.Locale("en").NewArticles(3); got != "3 new articles" {
+		t.Errorf("announcement: got %q", got)
+	}
+}
+
+func TestEmbeddedRoundTrip(t *testing.T) {
+	a := article("a", 0, true)
+	a.Title = `</script><script>alert(1)</script> & "quotes"`
+	html := render(t, ui.Frame(news.DefaultConfig(), ui.Labels(news.DefaultConfig()), ui.EmbedData([]news.Article{a}, 7)))
+	if strings.Contains(html, "</script><script>") {
+		t.Fatalf("embedded data can end its element: %s", html)
+	}
+	start := strings.Index(html, `id="nw-data"`)
+	text := html[strings.Index(html[start:], ">")+start+1:]
+	text = text[:strings.Index(text, "</script>")]
+	got, err := ui.ParseEmbedded(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seq != 7 || len(got.Articles) != 1 || got.Articles[0].Title != a.Title {
+		t.Errorf("got %+v, want seq 7 and the article back", got)
+	}
+}
