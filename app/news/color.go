@@ -50,7 +50,8 @@ func ParseColor(s string) (string, bool) {
 	return "", false
 }
 
-// namedColors are the CSS named colours.
+// namedColors are the CSS named colours and system colours: the names a
+// browser's colour parser accepts, which is what the loader checks with.
 var namedColors = func() map[string]struct{} {
 	m := map[string]struct{}{}
 	for _, n := range strings.Fields(`aliceblue antiquewhite aqua aquamarine azure beige bisque black
@@ -69,7 +70,13 @@ var namedColors = func() map[string]struct{} {
 	papayawhip peachpuff peru pink plum powderblue purple rebeccapurple red rosybrown royalblue
 	saddlebrown salmon sandybrown seagreen seashell sienna silver skyblue slateblue slategray
 	slategrey snow springgreen steelblue tan teal thistle tomato turquoise violet wheat white
-	whitesmoke yellow yellowgreen`) {
+	whitesmoke yellow yellowgreen
+	accentcolor accentcolortext activetext buttonborder buttonface buttontext canvas canvastext field
+	fieldtext graytext highlight highlighttext linktext mark marktext selecteditem selecteditemtext
+	visitedtext activeborder activecaption appworkspace background buttonhighlight buttonshadow
+	captiontext inactiveborder inactivecaption inactivecaptiontext infobackground infotext menu
+	menutext scrollbar threeddarkshadow threedface threedhighlight threedlightshadow threedshadow
+	window windowframe windowtext`) {
 		m[n] = struct{}{}
 	}
 	return m
@@ -150,4 +157,13 @@ func init() {
 	skyblue snow springgreen tan thistle turquoise wheat white whitesmoke yellow yellowgreen`) {
 		lightNamed[n] = struct{}{}
 	}
+}
+
+// ColorNames lists the colour names ParseColor accepts.
+func ColorNames() []string {
+	names := make([]string, 0, len(namedColors))
+	for n := range namedColors {
+		names = append(names, n)
+	}
+	return names
 }

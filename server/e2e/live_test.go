@@ -1,0 +1,110 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"newswidget/app/news"
+	"newswidget/server/sqlite"
+)
+
+// publish posts an article through the API, as an editor would.
+func publish(t *testing.T, ws *widgetServer, a map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(a)
+	req, _ := http.NewRequest(http.MethodPost, ws.URL+"/api/articles", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+ws.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("publish: status %d", resp.StatusCode)
+	}
+}
+
+func TestLiveUpdates(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	host := hostPage(t, hostHTML(ws.URL, `data-loading="eager"`))
+	b := newBrowser(t)
+	if err := chromedp.Run(b.ctx, chromedp.Navigate(host)); err != nil {
+		t.Fatal(err)
+	}
+	f := b.frame(t, "/embed")
+	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second) // the wasm runs
+	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
+	// the stream is open before we publish
+	deadline := time.Now().Add(5 * time.Second)
+	for ws.srv != nil && time.Now().Before(deadline) && !subscribed(t, ws) {
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// A published flash headline reaches the ticker and the list within a
+	// second, without a reload; the live region announces it.
+	var navs int
+	eval(t, f, `performance.getEntriesByType("navigation").length`, &navs)
+	start := time.Now()
+	publish(t, ws, map[string]any{"title": "Live: ministers agree on KFOR", "summary": "A live test headline.", "flash": true, "source": "REL"})
+	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("Live: ministers agree on KFOR")`, 3*time.Second)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the headline took %v to reach the ticker, want within a second", d)
+	}
+	waitJS(t, f, `document.querySelector(".nw-item .nw-title").textContent==="Live: ministers agree on KFOR"`, time.Second)
+	var announce string
+	eval(t, f, `document.querySelector(".nw-status").textContent`, &announce)
+	if announce != "1 new article" {
+		t.Errorf("live region: got %q, want \"1 new article\"", announce)
+	}
+	var navsAfter int
+	eval(t, f, `performance.getEntriesByType("navigation").length`, &navsAfter)
+	var sameDoc bool
+	eval(t, f, `!document.getElementById("nw-data")`, &sameDoc)
+	if !sameDoc || navsAfter != navs {
+		t.Error("the frame reloaded to show the new article")
+	}
+
+	// The server restarts; meanwhile an article is published straight into
+	// the store. The widget reconnects and shows it, with nothing missed.
+	dir, addr := ws.Dir, ws.addr
+	ws.Close()
+	waitJS(t, f, `document.querySelector(".nw-offline")`, 10*time.Second)
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if _, err := st.CreateArticle(context.Background(), news.Article{ID: "while-away", Title: "Published while the server was down", Flash: true, PublishedAt: now, UpdatedAt: now, Body: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	startWidgetServer(t, dir, addr)
+	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("Published while the server was down")`, 15*time.Second)
+	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
+	var still bool
+	eval(t, f, `document.querySelector(".nw-ticker").textContent.includes("Live: ministers agree on KFOR")`, &still)
+	if !still {
+		t.Error("after reconnecting, the article published before the restart is gone")
+	}
+	b.noPageErrors(t)
+}
+
+// subscribed reports whether the server has an open event stream.
+func subscribed(t *testing.T, ws *widgetServer) bool {
+	t.Helper()
+	resp, err := http.Get(ws.URL + "/metrics")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	return bytes.Contains(buf.Bytes(), []byte("newswidget_sse_subscribers 1"))
+}
