@@ -23,7 +23,7 @@
   function render() {
     var o = options(), attrs = "";
     for (var k in o) attrs += " data-" + k + '="' + escapeAttr(o[k]) + '"';
-    tag.textContent = '<script src="' + location.origin + '/widget.js"' + attrs + " async></" + "script>";
+    tag.textContent = '<script src="' + location.origin + '/widget.js"' + attrs + "></" + "script>";
     if (!window.NewsWidget) return;
     // the loader mounted the preview from its data attributes; remount it
     if (preview.newswidget) preview.newswidget.destroy();

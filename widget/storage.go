@@ -49,7 +49,7 @@ func memoryStorage() app.Value {
 		if _, ok := items[k]; !ok {
 			order = append(order, k)
 		}
-		items[k] = app.Window().Get("String").Invoke(a[1]).String()
+		items[k] = a[1].String() // go-app stores JSON strings
 		return nil
 	}))
 	proto.Set("removeItem", app.FuncOf(func(_ app.Value, a []app.Value) any {

@@ -69,9 +69,12 @@ func DefaultConfig() Config {
 func ParseConfig(q url.Values) (Config, []Warning) {
 	c := DefaultConfig()
 	var warns []Warning
+	// An empty value of an attribute whose default is empty (accent,
+	// labels, height) is that default, as in the loader.
+	emptyDefault := map[string]bool{"accent": true, "ticker-label": true, "list-label": true, "height": true}
 	get := func(name string) (string, bool) {
 		v, ok := q[name]
-		if !ok || len(v) == 0 {
+		if !ok || len(v) == 0 || v[0] == "" && emptyDefault[name] {
 			return "", false
 		}
 		return v[0], true

@@ -113,8 +113,11 @@ func startMessages(ctx app.Context, w *Widget) func() {
 		if opts := msg.Get("options"); opts.Truthy() && opts.Type() == app.TypeObject {
 			keys := win.Get("Object").Call("keys", opts)
 			for i := 0; i < keys.Length(); i++ {
+				// the loader sends validated strings; anything else is not an option
 				k := keys.Index(i).String()
-				q.Set(k, app.Window().Get("String").Invoke(opts.Get(k)).String())
+				if v := opts.Get(k); v.Type() == app.TypeString {
+					q.Set(k, v.String())
+				}
 			}
 		}
 		ctx.Dispatch(func(ctx app.Context) { w.reconfigure(ctx, q) })

@@ -2,8 +2,10 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -155,7 +157,7 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profileDir(t)),
 		chromedp.WindowSize(1000, 900),
 	}
 	opts = append(opts, extra...)
@@ -181,7 +183,11 @@ func (b *browser) record(ctx context.Context, where string) {
 		case *runtime.EventConsoleAPICalled:
 			var parts []string
 			for _, a := range e.Args {
-				parts = append(parts, strings.Trim(string(a.Value), `"`))
+				var s string
+				if json.Unmarshal(a.Value, &s) != nil {
+					s = string(a.Value)
+				}
+				parts = append(parts, s)
 			}
 			line = string(e.Type) + ": " + where + ": " + strings.Join(parts, " ")
 		default:
@@ -278,3 +284,38 @@ func eval(t *testing.T, ctx context.Context, expr string, out any) {
 }
 
 var errTimeout = errors.New("timeout")
+
+// httpGet returns a page's body.
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// profileDir is a fresh Chromium profile. It is removed after the browser is
+// gone, retrying, because Chromium's helpers may still be writing when the
+// test ends (t.TempDir would fail the test for that).
+func profileDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "newswidget-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 20; i++ {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return dir
+}

@@ -5,7 +5,7 @@
 (() => {
   const w = window, d = document, NS = "newswidget", me = d.currentScript;
   if (w.NewsWidget) { // loaded twice: reuse the first copy
-    if (me) w.NewsWidget._tag(me);
+    w.NewsWidget._tag(me);
     return w.NewsWidget.scan();
   }
   const ORIGIN = new URL(me.src).origin;
@@ -42,7 +42,7 @@
   const parse = o => {
     const cfg = {};
     for (const k in RULES) {
-      let v = o[k], [def, check] = RULES[k], ok = v == null ? def : check(v);  // null or undefined: refused
+      let v = o[k], [def, check] = RULES[k], ok = v == null || v === def ? def : check(v); // null or undefined: refused
       if (ok == null) warn(k, v, ok = def);
       cfg[k] = ok;
     }
@@ -53,9 +53,10 @@
     for (const k in RULES) if (el.hasAttribute("data-" + k)) o[k] = el.getAttribute("data-" + k);
     return o;
   };
-  // reserved is the height held before the widget measures itself: the
-  // frame's CSS gives the ticker 44px and each list row 94px at least.
-  const reserved = c => +c.height || (c.layout != "list") * 46 + (c.layout != "ticker") * (44 + 95 * c.limit);
+  // reserved is the height held before the widget measures itself, exact
+  // when there are enough articles: the frame's CSS fixes its border (2px),
+  // the ticker (44), the list heading (42) and each row (117).
+  const reserved = c => +c.height || 2 + (c.layout != "list") * 44 + (c.layout != "ticker") * (42 + 117 * c.limit);
   const src = (c, id) => ORIGIN + "/embed?" + new URLSearchParams(Object.entries(c)
     .filter(([k, v]) => k != "target" && v !== (k == "locale" ? "en" : RULES[k][0]))
     .concat([["id", id], ["parent", location.origin]]));
@@ -105,12 +106,14 @@
     };
   };
   const scan = () => d.querySelectorAll("[data-news-widget]").forEach(el => mount(el));
-  // _tag mounts a widget after a loader tag, unless the page places its
-  // widgets with [data-news-widget] and the tag carries no options.
-  const _tag = el => (Object.keys(attrs(el)).length || !d.querySelector("[data-news-widget]")) && mount(el, {}, 1);
+  // _tag mounts a widget right after a loader tag in the body, at once, so
+  // nothing below it is drawn before its space is held; a tag with no
+  // options on a page that places its widgets with [data-news-widget] (or a
+  // tag in the head) only loads the library.
+  const _tag = el => !el.closest("head") && (Object.keys(attrs(el)).length || !d.querySelector("[data-news-widget]")) && mount(el, {}, 1);
   // one listener serves every instance; a message names its instance
   w.addEventListener("message", onMessage);
   w.NewsWidget = { mount, scan, _tag };
-  const start = () => { me && _tag(me); scan(); };
-  d.readyState == "loading" ? d.addEventListener("DOMContentLoaded", start) : start();
+  _tag(me);
+  d.readyState == "loading" ? d.addEventListener("DOMContentLoaded", scan) : scan();
 })();
