@@ -9,7 +9,7 @@ GOROOT  := $(shell $(GO) env GOROOT)
 # Sources the wasm is built from: a change to any of them rebuilds it.
 WASM_SRC := $(shell find app widget -name '*.go' -not -name '*_test.go') go.mod go.sum
 
-.PHONY: run build test wasm size bench fuzz clean
+.PHONY: run build test wasm size screenshot bench fuzz clean
 
 run: wasm
 	$(GO) run ./server/cmd/newswidget -addr $(ADDR) -data $(DATA)
@@ -36,6 +36,10 @@ test: wasm
 
 size: wasm
 	$(GO) run ./server/cmd/size
+
+# The README's picture, taken by the browser tests' own headless Chromium.
+screenshot: wasm
+	NEWSWIDGET_SCREENSHOT=$(CURDIR)/web/screenshot.png $(GO) test -count=1 -run TestScreenshot ./server/e2e
 
 clean:
 	rm -rf bin $(DIST)/app.wasm* $(DIST)/wasm_exec.js

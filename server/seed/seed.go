@@ -105,7 +105,8 @@ func IfEmpty(ctx context.Context, store news.Store) error {
 		return err
 	}
 	for _, a := range articles {
-		if _, err := store.CreateArticle(ctx, a); err != nil {
+		// a conflict is another node seeding the same shared store at once
+		if _, err := store.CreateArticle(ctx, a); err != nil && news.ErrorCode(err) != news.EConflict {
 			return fmt.Errorf("seeding: %w", err)
 		}
 	}

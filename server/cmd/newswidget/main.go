@@ -24,6 +24,7 @@ import (
 	"newswidget/app/news"
 	"newswidget/server"
 	"newswidget/server/feed"
+	"newswidget/server/postgres"
 	"newswidget/server/seed"
 	"newswidget/server/sqlite"
 )
@@ -112,15 +113,21 @@ func run(args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var store news.Store
+	var pg *postgres.Store
 	if c.postgres != "" {
-		return errors.New("-postgres: the PostgreSQL store is not part of this build yet; leave it unset to use SQLite")
-	}
-	store, err := sqlite.Open(c.data)
-	if err != nil {
+		if pg, err = postgres.Open(ctx, c.postgres, postgres.WithLogger(log)); err != nil {
+			return err
+		}
+		store = pg
+	} else if store, err = sqlite.Open(c.data); err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := seed.IfEmpty(context.Background(), store); err != nil {
+	if err := seed.IfEmpty(ctx, store); err != nil {
 		return err
 	}
 
@@ -136,9 +143,9 @@ func run(args []string) error {
 		return err
 	}
 	defer srv.Close()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if pg != nil { // other nodes' writes wake this node's event pump
+		go pg.Listen(ctx, srv.Poke)
+	}
 	if poller != nil {
 		poller.Notify, poller.OnPoll = srv.Poke, srv.FeedPolled
 		go poller.Run(ctx)
