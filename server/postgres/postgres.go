@@ -1,0 +1,798 @@
+// Package postgres is the news.Store kept in PostgreSQL, shared by several
+// server nodes, with the cross-node fan-out of events through LISTEN/NOTIFY.
+//
+// It mirrors the SQLite store (server/sqlite) exactly: the same schema shape,
+// the same error codes, and times kept as unix nanoseconds so they round-trip
+// to the nanosecond. The differences come from PostgreSQL itself: text
+// cannot hold NUL bytes or invalid UTF-8 (news.Validate refuses both anyway;
+// here such a write is EInvalid and such an id is simply not found), and
+// losing the server makes reads and writes EUnavailable.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"newswidget/app/news"
+)
+
+// Channel is the NOTIFY channel on which every committed write announces its
+// event's sequence number.
+const Channel = "newswidget_events"
+
+// Advisory lock keys, fixed for the life of the schema: every node must agree
+// on them. They live in the database's own key space, so two databases on one
+// server do not contend.
+const (
+	migrateLockKey int64 = 0x6e65_7773_0001 // held while the schema is brought up to date
+	writeLockKey   int64 = 0x6e65_7773_0002 // held by every write transaction until it ends
+)
+
+// Store is the PostgreSQL news.Store; it is safe for concurrent use, and any
+// number of Stores, in any number of processes, may share one database.
+type Store struct {
+	pool       *pgxpool.Pool
+	listenConf *pgx.ConnConfig // for Listen's own connection, outside the pool
+	log        *slog.Logger
+
+	mu        sync.Mutex
+	closed    bool
+	done      chan struct{} // closed by Close, to end Listen
+	listeners sync.WaitGroup
+}
+
+var _ news.Store = (*Store)(nil)
+
+// Option adjusts a Store that Open makes.
+type Option func(*Store)
+
+// WithLogger makes Listen report lost and regained connections to l instead
+// of slog.Default(); nil keeps the default.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) {
+		if l != nil {
+			s.log = l
+		}
+	}
+}
+
+// Defaults Open applies when the DSN does not say otherwise.
+const (
+	// connectTimeout bounds a connection attempt, so an unreachable server
+	// answers EUnavailable instead of holding a request until it times out.
+	connectTimeout = 10 * time.Second
+	// The keep-alive probes find a peer that vanished without closing the
+	// connection (a crashed host, a dropped NAT entry) in about 25 s, where
+	// the operating system's defaults would take hours; Listen depends on it.
+	keepAliveIdle     = 10 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveCount    = 3
+)
+
+// Open connects to the database at dsn (a postgres:// URL or a key=value
+// string, as libpq takes) and brings its schema up to date, waiting for
+// another node that is migrating it at the same time; ctx bounds the wait.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err) // pgx redacts the password
+	}
+	cc := cfg.ConnConfig
+	if cc.ConnectTimeout == 0 {
+		cc.ConnectTimeout = connectTimeout
+	}
+	if _, ok := cc.RuntimeParams["application_name"]; !ok {
+		cc.RuntimeParams["application_name"] = "newswidget"
+	}
+	dialer := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount,
+	}}
+	cc.DialFunc = dialer.DialContext
+	s := &Store{listenConf: cc.Copy(), log: slog.Default(), done: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := migrate(ctx, s.pool); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Close ends every Listen, waits for them, and closes the connections.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	s.listeners.Wait()
+	s.pool.Close()
+	return nil
+}
+
+// migrations are the schema versions in order: migrations[i] takes the
+// database from version i to i+1. Append; never edit a released one.
+var migrations = []string{
+	// id and category_key are COLLATE "C" so that they compare by bytes, as Go
+	// strings and news.Before do, whatever the database's default collation.
+	// category_key is folded in Go, as the SQLite store folds it, so matching
+	// does not hang on the database's locale either.
+	`CREATE TABLE articles (
+		id           TEXT COLLATE "C" PRIMARY KEY,
+		title        TEXT NOT NULL,
+		summary      TEXT NOT NULL,
+		body         JSON NOT NULL, -- array of paragraphs; JSON, not JSONB, keeps the text as written
+		url          TEXT NOT NULL,
+		source       TEXT NOT NULL,
+		category     TEXT NOT NULL,
+		category_key TEXT COLLATE "C" NOT NULL,
+		image        TEXT NOT NULL,
+		flash        BOOLEAN NOT NULL,
+		published_at BIGINT NOT NULL, -- unix nanoseconds; the zero time is the smallest BIGINT
+		updated_at   BIGINT NOT NULL
+	);
+	CREATE INDEX articles_order ON articles (published_at DESC, id DESC);
+	CREATE INDEX articles_category ON articles (category_key, published_at DESC, id DESC);
+	CREATE TABLE events (
+		seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- never reused
+		type       TEXT NOT NULL,
+		article_id TEXT COLLATE "C" NOT NULL,
+		article    JSON -- the article as it was; NULL for a delete
+	);`,
+}
+
+// migrate applies the migrations the database lacks, all in one transaction
+// that holds the migration lock: nodes starting together take turns, the
+// later ones finding the work done, and a crash leaves the old schema whole.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(tx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
+		return err
+	}
+	// Look before creating, so that a role without CREATE can open a
+	// database an administrator has already migrated.
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, `CREATE TABLE schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+		)`); err != nil {
+			return err
+		}
+	}
+	var v int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program's %d", v, len(migrations))
+	}
+	for ; v < len(migrations); v++ {
+		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v+1); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// rollback ends a transaction that was not committed, bounded because the
+// caller's context may be done and the connection may be gone.
+func rollback(tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tx.Rollback(ctx) // after Commit, a no-op
+}
+
+const articleColumns = `id, title, summary, body, url, source, category, image, flash, published_at, updated_at`
+
+// Articles lists articles newest first; next is the cursor of the page after this one, zero at the end.
+func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Article, news.Cursor, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = news.DefaultListLimit
+	}
+	limit = min(limit, news.MaxListLimit)
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.Category != "" {
+		key := foldCategory(f.Category)
+		if !storable(key) {
+			return []news.Article{}, news.Cursor{}, nil // no stored category can match it
+		}
+		where = append(where, `category_key = `+arg(key))
+	}
+	if f.Flash != nil {
+		where = append(where, `flash = `+arg(*f.Flash))
+	}
+	if !f.Before.IsZero() {
+		if !storable(f.Before.ID) {
+			return nil, news.Cursor{}, news.FieldError("before", "is not a cursor from a previous page's \"next\"")
+		}
+		where = append(where, `(published_at, id) < (`+arg(timeToDB(f.Before.PublishedAt))+`, `+arg(f.Before.ID)+`)`)
+	}
+	q := `SELECT ` + articleColumns + ` FROM articles`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	// One row more than the page tells whether there is a next page.
+	q += ` ORDER BY published_at DESC, id DESC LIMIT ` + arg(limit+1)
+	var list []news.Article
+	err := s.read(ctx, func() error {
+		rows, err := s.pool.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (news.Article, error) { return scanArticle(r) })
+		return err
+	})
+	if err != nil {
+		return nil, news.Cursor{}, err
+	}
+	var next news.Cursor
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[limit-1]
+		next = news.Cursor{PublishedAt: last.PublishedAt, ID: last.ID}
+	}
+	return list, next, nil
+}
+
+// Article returns one article or an error with code NotFound.
+func (s *Store) Article(ctx context.Context, id string) (news.Article, error) {
+	var a news.Article
+	err := s.read(ctx, func() (err error) {
+		a, err = getArticle(ctx, s.pool, id)
+		return err
+	})
+	return a, err
+}
+
+// queryer is what reads need of a pool or a transaction.
+type queryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func getArticle(ctx context.Context, q queryer, id string) (news.Article, error) {
+	if !storable(id) {
+		return news.Article{}, notFound(id) // PostgreSQL could not even compare it
+	}
+	a, err := scanArticle(q.QueryRow(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return news.Article{}, notFound(id)
+	}
+	return a, err
+}
+
+func notFound(id string) error { return news.Errorf(news.ENotFound, "there is no article %q", id) }
+
+// CreateArticle stores a new article; Conflict if the id exists.
+func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, error) {
+	row, err := articleToDB(a)
+	if err != nil {
+		return news.Event{}, err
+	}
+	var ev news.Event
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
+			ON CONFLICT (id) DO NOTHING`, row...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return news.Errorf(news.EConflict, "an article with id %q already exists", a.ID)
+		}
+		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
+		return err
+	})
+	return ev, err
+}
+
+// UpdateArticle replaces an existing article; NotFound if there is none.
+func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, error) {
+	if !storable(a.ID) {
+		return news.Event{}, notFound(a.ID)
+	}
+	row, err := articleToDB(a)
+	if err != nil {
+		return news.Event{}, err
+	}
+	var ev news.Event
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE articles SET `+updateSet+` WHERE id = $1`, row...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound(a.ID)
+		}
+		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
+		return err
+	})
+	return ev, err
+}
+
+// UpsertArticle creates or replaces an article, reporting changed=false (and no event) when the stored one is already equal.
+func (s *Store) UpsertArticle(ctx context.Context, a news.Article) (news.Event, bool, error) {
+	row, err := articleToDB(a)
+	if err != nil {
+		return news.Event{}, false, err
+	}
+	var ev news.Event
+	changed := false
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		ev, changed = news.Event{}, false
+		old, err := getArticle(ctx, tx, a.ID)
+		switch {
+		case err == nil && equal(old, a):
+			return nil
+		case err != nil && news.ErrorCode(err) != news.ENotFound:
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
+			ON CONFLICT (id) DO UPDATE SET `+upsertSet, row...); err != nil {
+			return err
+		}
+		changed = true
+		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
+		return err
+	})
+	return ev, changed, err
+}
+
+// DeleteArticle removes an article; NotFound if there is none.
+func (s *Store) DeleteArticle(ctx context.Context, id string) (news.Event, error) {
+	if !storable(id) {
+		return news.Event{}, notFound(id)
+	}
+	var ev news.Event
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM articles WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound(id)
+		}
+		ev, err = appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id})
+		return err
+	})
+	return ev, err
+}
+
+// EventsSince returns up to limit events with a sequence above seq, in order; limit <= 0 means all of them.
+func (s *Store) EventsSince(ctx context.Context, seq int64, limit int) ([]news.Event, error) {
+	q := `SELECT seq, type, article_id, article FROM events WHERE seq > $1 ORDER BY seq`
+	args := []any{seq}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	var events []news.Event
+	err := s.read(ctx, func() error {
+		rows, err := s.pool.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		events, err = pgx.CollectRows(rows, scanEvent)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+func scanEvent(r pgx.CollectableRow) (news.Event, error) {
+	var ev news.Event
+	var data *string
+	if err := r.Scan(&ev.Seq, &ev.Type, &ev.Article.ID, &data); err != nil {
+		return news.Event{}, err
+	}
+	if data != nil {
+		if err := json.Unmarshal([]byte(*data), &ev.Article); err != nil {
+			return news.Event{}, fmt.Errorf("postgres: event %d: %w", ev.Seq, err)
+		}
+		ev.Article = normalize(ev.Article)
+	}
+	return ev, nil
+}
+
+// LastSeq returns the sequence of the newest event, 0 if none.
+func (s *Store) LastSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.read(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&seq)
+	})
+	return seq, err
+}
+
+// equal reports whether two articles have equal fields, times compared as
+// instants and a nil body equal to an empty one.
+func equal(a, b news.Article) bool {
+	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary &&
+		slices.Equal(a.Body, b.Body) && a.URL == b.URL && a.Source == b.Source &&
+		a.Category == b.Category && a.Image == b.Image && a.Flash == b.Flash &&
+		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+}
+
+// attempts is how many times a read, or a write transaction that failed
+// before its commit, is tried on a broken connection. Such a write is certain
+// to have changed nothing, and a broken connection is what the first use of
+// a pooled one looks like after the server restarted.
+const attempts = 3
+
+// read runs fn, again on a lost connection, and gives its error a code.
+func (s *Store) read(ctx context.Context, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err != nil && attempt < attempts && connectionLost(err) && ctx.Err() == nil {
+			continue
+		}
+		return readError(err)
+	}
+}
+
+// write runs fn in one transaction that holds the write lock from its start
+// to its end. Writers, on every node, thus commit one at a time and in the
+// order of their sequence numbers: a reader that sees event n has already
+// seen every event below it, which EventsSince pollers rely on.
+func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		committing, err := s.writeOnce(ctx, fn)
+		if err != nil && !committing && attempt < attempts && connectionLost(err) && ctx.Err() == nil {
+			continue
+		}
+		return writeError(err)
+	}
+}
+
+// writeOnce runs fn in a transaction, reporting whether a failure came at
+// the commit, when the outcome is unknown and a retry could write twice.
+func (s *Store) writeOnce(ctx context.Context, fn func(tx pgx.Tx) error) (committing bool, err error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer rollback(tx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLockKey); err != nil {
+		return false, err
+	}
+	if err := fn(tx); err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
+}
+
+// appendEvent records the event of a write and queues its notification,
+// which PostgreSQL delivers when, and only if, the transaction commits.
+func appendEvent(ctx context.Context, tx pgx.Tx, typ news.EventType, a news.Article) (news.Event, error) {
+	var data *string // NULL for a delete, whose event carries the id only
+	if typ == news.EventArticle {
+		a = normalize(a)
+		b, err := json.Marshal(a)
+		if err != nil {
+			return news.Event{}, err
+		}
+		data = new(string(b))
+	}
+	var seq int64
+	err := tx.QueryRow(ctx, `WITH e AS (
+			INSERT INTO events (type, article_id, article) VALUES ($1, $2, $3) RETURNING seq
+		)
+		SELECT e.seq FROM e, LATERAL pg_notify('`+Channel+`', e.seq::text)`,
+		string(typ), a.ID, data).Scan(&seq)
+	return news.Event{Seq: seq, Type: typ, Article: a}, err
+}
+
+const (
+	insertColumns = `id, title, summary, body, url, source, category, category_key, image, flash, published_at, updated_at`
+	insertValues  = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12`
+	updateSet     = `title = $2, summary = $3, body = $4, url = $5, source = $6, category = $7, category_key = $8,
+		image = $9, flash = $10, published_at = $11, updated_at = $12`
+	upsertSet = `title = EXCLUDED.title, summary = EXCLUDED.summary, body = EXCLUDED.body, url = EXCLUDED.url,
+		source = EXCLUDED.source, category = EXCLUDED.category, category_key = EXCLUDED.category_key,
+		image = EXCLUDED.image, flash = EXCLUDED.flash, published_at = EXCLUDED.published_at, updated_at = EXCLUDED.updated_at`
+)
+
+// articleToDB returns the values of insertColumns, or EInvalid for an
+// article PostgreSQL cannot keep exactly.
+func articleToDB(a news.Article) ([]any, error) {
+	for _, t := range []struct {
+		field string
+		v     time.Time
+	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
+		if !t.v.IsZero() && (t.v.UnixNano() == math.MinInt64 || !time.Unix(0, t.v.UnixNano()).Equal(t.v)) {
+			return nil, news.FieldError(t.field, "must be between the years 1678 and 2262")
+		}
+	}
+	for _, f := range []struct{ field, v string }{
+		{"id", a.ID}, {"title", a.Title}, {"summary", a.Summary}, {"url", a.URL},
+		{"source", a.Source}, {"category", a.Category}, {"image", a.Image},
+	} {
+		if !storable(f.v) {
+			return nil, news.FieldError(f.field, "must be UTF-8 text without NUL characters")
+		}
+	}
+	// The JSON of the body escapes NUL and replaces invalid UTF-8, as it does
+	// in the SQLite store, so the body needs no check.
+	body, err := json.Marshal(normalize(a).Body)
+	if err != nil {
+		return nil, err
+	}
+	return []any{a.ID, a.Title, a.Summary, string(body), a.URL, a.Source, a.Category, foldCategory(a.Category),
+		a.Image, a.Flash, timeToDB(a.PublishedAt), timeToDB(a.UpdatedAt)}, nil
+}
+
+// storable reports whether PostgreSQL's text type can hold s.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// scanner is a pgx.Row, or a row of pgx.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanArticle(r scanner) (news.Article, error) {
+	var a news.Article
+	var body string
+	var pub, upd int64
+	if err := r.Scan(&a.ID, &a.Title, &a.Summary, &body, &a.URL, &a.Source, &a.Category, &a.Image,
+		&a.Flash, &pub, &upd); err != nil {
+		return news.Article{}, err
+	}
+	if err := json.Unmarshal([]byte(body), &a.Body); err != nil {
+		return news.Article{}, fmt.Errorf("postgres: article %q: body: %w", a.ID, err)
+	}
+	a.PublishedAt, a.UpdatedAt = timeFromDB(pub), timeFromDB(upd)
+	return normalize(a), nil
+}
+
+// normalize gives an article the form the store returns: UTC times and a
+// non-nil body, so the JSON API always sends "body": [].
+func normalize(a news.Article) news.Article {
+	a.PublishedAt, a.UpdatedAt = a.PublishedAt.UTC(), a.UpdatedAt.UTC()
+	if a.Body == nil {
+		a.Body = []string{}
+	}
+	return a
+}
+
+// foldCategory is the key by which categories match regardless of case; the
+// SQLite store's, so both stores match the same categories.
+func foldCategory(c string) string { return strings.ToLower(c) }
+
+// timeToDB encodes a time as unix nanoseconds; the zero time, which has
+// none, as the smallest int64, so it still sorts oldest.
+func timeToDB(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func timeFromDB(n int64) time.Time {
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// storeError is a *news.Error for the client, whose message names no host or
+// user, that still carries the driver's error for the server's log.
+type storeError struct {
+	e     *news.Error
+	cause error
+}
+
+func (e *storeError) Error() string   { return e.e.Error() + ": " + e.cause.Error() }
+func (e *storeError) Unwrap() []error { return []error{e.e, e.cause} }
+
+// writeError gives a failed write its code: EUnavailable when the database
+// cannot take it (unreachable, shutting down, full, read-only), so the
+// client is told to come back rather than that the service broke; EInvalid
+// for a value PostgreSQL refuses.
+func writeError(err error) error {
+	var e *news.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	if unavailable(err) {
+		return &storeError{&news.Error{Code: news.EUnavailable, Message: "the article store cannot accept writes: " + reason(err)}, err}
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && sqlClass(pgErr.Code) == "22" { // data exception
+		return &storeError{news.Errorf(news.EInvalid, "the article cannot be stored: %s", pgErr.Message), err}
+	}
+	return err
+}
+
+// readError gives a failed read EUnavailable when the database cannot be
+// reached, so readers get 503 and a retry rather than 500.
+func readError(err error) error {
+	var e *news.Error
+	if err == nil || errors.As(err, &e) || !unavailable(err) {
+		return err
+	}
+	return &storeError{&news.Error{Code: news.EUnavailable, Message: "the article store is unavailable: " + reason(err)}, err}
+}
+
+// reason says why the database is unavailable in words fit for a client.
+func reason(err error) string {
+	var pgErr *pgconn.PgError
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) && errors.As(err, &pgErr) {
+		return pgErr.Message
+	}
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return "the database did not answer in time"
+	}
+	return "the database cannot be reached"
+}
+
+// unavailable reports whether err says the database cannot serve now, as
+// opposed to refusing this particular request.
+func unavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch sqlClass(pgErr.Code) {
+		case "08", // connection exception
+			"53", // insufficient resources: disk full, out of memory, too many connections
+			"58": // system error: I/O
+			return true
+		}
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", // admin shutdown, crash shutdown, cannot connect now
+			"57014", // query cancelled, as by statement_timeout
+			"25006": // read-only transaction: a standby, or a primary demoted
+			return true
+		}
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return true
+	}
+	return connectionLost(err)
+}
+
+// sqlClass returns the class of an SQLSTATE code, its first two characters.
+func sqlClass(code string) string { return code[:min(2, len(code))] }
+
+// connectionLost reports whether err is the loss of an established connection.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return sqlClass(pgErr.Code) == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02"
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var netErr net.Error
+	return pgconn.SafeToRetry(err) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &netErr)
+}
+
+// Backoff between Listen's reconnection attempts.
+const (
+	listenMinBackoff = 100 * time.Millisecond
+	listenMaxBackoff = 5 * time.Second
+)
+
+// Listen calls notify whenever any Store on this database, in this process
+// or another, commits a write, until ctx is done or s is closed. It holds a
+// connection of its own on LISTEN and, when that connection is lost,
+// reconnects with backoff. As notifications sent while it was not listening
+// are lost, it also calls notify each time it starts listening, the first
+// time included: notify should read what is new (EventsSince), treating the
+// call as a hint, and must not block. Listen returns ctx.Err() when ctx is
+// done, nil when s is closed.
+func (s *Store) Listen(ctx context.Context, notify func()) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.listeners.Add(1)
+	s.mu.Unlock()
+	defer s.listeners.Done()
+
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	backoff := listenMinBackoff
+	lost := false
+	for {
+		err := s.listenOnce(lctx, notify, func() {
+			if lost {
+				s.log.Info("postgres: listening for events again", "channel", Channel)
+			}
+			backoff, lost = listenMinBackoff, false
+		})
+		if lctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !lost {
+			s.log.Warn("postgres: not listening for events; reconnecting", "channel", Channel, "err", err)
+			lost = true
+		}
+		// Jitter keeps the nodes of a cluster from reconnecting in lockstep.
+		wait := backoff/2 + rand.N(backoff/2+1)
+		select {
+		case <-lctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, listenMaxBackoff)
+	}
+}
+
+// listenOnce connects, listens, calls listening and then notify, and calls
+// notify for every notification until the connection fails or ctx is done.
+func (s *Store) listenOnce(ctx context.Context, notify, listening func()) error {
+	conn, err := pgx.ConnectConfig(ctx, s.listenConf.Copy())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, `LISTEN `+Channel); err != nil {
+		return err
+	}
+	listening()
+	notify()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		notify()
+	}
+}
