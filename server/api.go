@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -100,8 +101,10 @@ func (s *Server) readArticle(w http.ResponseWriter, r *http.Request) (news.Artic
 	if err := s.authorize(r); err != nil {
 		return news.Article{}, err
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return news.Article{}, news.Errorf(news.EInvalid, "Content-Type must be application/json")
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return news.Article{}, news.Errorf(news.EInvalid, "Content-Type must be application/json")
+		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, news.MaxArticleBytes))
 	if err != nil {
@@ -131,7 +134,7 @@ func (s *Server) handleCreateArticle(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Poke()
+	s.changed(ev.Seq)
 	w.Header().Set("Location", "/api/articles/"+ev.Article.ID)
 	s.writeJSON(w, http.StatusCreated, nonNilBody(ev.Article))
 }
@@ -174,7 +177,7 @@ func (s *Server) handleUpdateArticle(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Poke()
+	s.changed(ev.Seq)
 	s.writeJSON(w, http.StatusOK, nonNilBody(ev.Article))
 }
 
@@ -189,11 +192,22 @@ func (s *Server) handleDeleteArticle(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, news.Errorf(news.ENotFound, "no article has the id %q", id))
 		return
 	}
-	if _, err := s.store.DeleteArticle(r.Context(), id); err != nil {
+	ev, err := s.store.DeleteArticle(r.Context(), id)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Poke()
+	s.changed(ev.Seq)
 	apiHeaders(w.Header())
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// changed drops what the caches hold before a write's response is sent, so
+// the next read (the publisher's own, or any reader's) sees the write
+// instead of waiting for the pump; then it wakes the pump to fan the event
+// out.
+func (s *Server) changed(seq int64) {
+	s.catalog.setSeq(seq)
+	s.pages.invalidate()
+	s.Poke()
 }

@@ -38,11 +38,13 @@ func newCatalog(store news.Store) *catalog {
 	return &catalog{store: store, latest: map[string][]news.Article{}, responses: map[string]*encoded{}}
 }
 
-// setSeq moves the catalog to a new sequence, dropping what it cached.
+// setSeq moves the catalog forward to a newer sequence, dropping what it
+// cached; an older one (the pump catching up with a write that a handler
+// already reported) changes nothing.
 func (c *catalog) setSeq(seq int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if seq != c.seq {
+	if seq > c.seq {
 		c.seq = seq
 		clear(c.latest)
 		clear(c.responses)

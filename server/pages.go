@@ -102,6 +102,7 @@ func (p *pages) render(r *http.Request, path string, query url.Values, status in
 	}
 	p.mu.Unlock()
 
+	seq := p.s.catalog.currentSeq() // a write during the render must not leave it cached
 	r2 := r.Clone(context.WithoutCancel(r.Context()))
 	r2.URL = &url.URL{Path: path, RawQuery: query.Encode()}
 	r2.Header = http.Header{} // go-app's 304 on its Version ETag would serve stale news
@@ -116,7 +117,9 @@ func (p *pages) render(r *http.Request, path string, query url.Values, status in
 	if len(p.cache) >= maxPageCache {
 		clear(p.cache)
 	}
-	p.cache[key] = c
+	if p.s.catalog.currentSeq() == seq {
+		p.cache[key] = c
+	}
 	p.mu.Unlock()
 	return c
 }

@@ -133,7 +133,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/events", s.handleEvents)
 	m.HandleFunc("/api/articles", s.handleMethodNotAllowed("GET, POST, OPTIONS"))
 	m.HandleFunc("/api/articles/{id}", s.handleMethodNotAllowed("GET, PUT, DELETE, OPTIONS"))
-	m.HandleFunc("/api/events", s.handleMethodNotAllowed("GET"))
+	m.HandleFunc("/api/events", s.handleMethodNotAllowed("GET, OPTIONS"))
 	m.HandleFunc("/api/", s.handleNotFound)
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
@@ -293,8 +293,8 @@ func (s *Server) authorize(r *http.Request) error {
 		return news.Errorf(news.EForbidden, "publishing is disabled: start the server with -admin-token TOKEN (or NEWSWIDGET_ADMIN_TOKEN) to enable it")
 	}
 	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.adminToken)) != 1 {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(auth), " ")
+	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.adminToken)) != 1 {
 		return news.Errorf(news.EUnauthorized, "a valid Authorization: Bearer <admin token> header is required")
 	}
 	return nil

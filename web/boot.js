@@ -8,6 +8,29 @@ function goappGetenv(k) { return goappEnv[k]; }
 var goappNav = function () {}, goappOnUpdate = function () {}, goappOnAppInstallChange = function () {};
 function goappKeepBodyClean() { return function () {}; }
 
+// A reader who blocks site data makes this frame storage-less: reading
+// window.localStorage then throws SecurityError, and go-app's engine reads
+// it, which from Go would kill the wasm (syscall/js cannot catch a throwing
+// getter). Such a frame gets an in-memory stand-in first; the widget keeps
+// nothing there. Its methods sit on the prototype, so Object.keys (which
+// go-app calls) lists only stored keys.
+["localStorage", "sessionStorage"].forEach(function (name) {
+  try {
+    window[name].getItem("newswidget");
+  } catch (e) {
+    var items = new Map();
+    var proto = {
+      getItem: function (k) { return items.has(String(k)) ? items.get(String(k)) : null; },
+      setItem: function (k, v) { items.set(String(k), String(v)); },
+      removeItem: function (k) { items.delete(String(k)); },
+      clear: function () { items.clear(); },
+      key: function (i) { var k = Array.from(items.keys())[i]; return k === undefined ? null : k; },
+      get length() { return items.size; }
+    };
+    Object.defineProperty(window, name, { value: Object.create(proto), configurable: true });
+  }
+});
+
 (function () {
   var loader = document.getElementById("app-wasm-loader");
   if (loader) loader.remove();

@@ -12,7 +12,6 @@ import (
 
 func main() {
 	if app.IsClient {
-		ensureStorage()
 		ui.CapturePrerenderedPhase()
 		ui.InstallLinkGuard()
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -191,9 +192,19 @@ func ValidID(id string) bool {
 
 // IsWebURL reports whether s is an absolute http or https URL with a host:
 // the only kind of URL that may become a link or an image.
+//
+// It also refuses quotes, angle brackets, backticks, backslashes, spaces and
+// control characters, which a well-formed URL carries percent-encoded: go-app
+// quotes attribute values Go-style (a " inside becomes \", which ends an HTML
+// attribute), so such a character could otherwise break out of an href.
 func IsWebURL(s string) bool {
-	if len(s) > MaxURLLen || strings.ContainsAny(s, " \t\r\n\x00\\") {
+	if len(s) > MaxURLLen || strings.ContainsAny(s, " \"'<>`\\") {
 		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || !unicode.IsPrint(r) {
+			return false
+		}
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.User != nil {

@@ -74,3 +74,30 @@ func TestCursorRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestIsWebURL(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://example.com/a?b=c#d", true},
+		{"http://example.com", true},
+		{"https://example.com/ž", true},
+		{"https://example.com/%22", true},
+		{"javascript:alert(1)", false},
+		{"data:text/html,x", false},
+		{"//example.com/a", false},
+		{"/a", false},
+		{"https://example.com/\"onmouseover=alert(1)", false},
+		{"https://example.com/'x", false},
+		{"https://example.com/<x>", false},
+		{"https://example.com/a b", false},
+		{"https://example.com/\x01", false},
+		{"https://user:pw@example.com/", false},
+		{"https:///nohost", false},
+	} {
+		if got := news.IsWebURL(tc.url); got != tc.ok {
+			t.Errorf("IsWebURL(%q): got %v, want %v", tc.url, got, tc.ok)
+		}
+	}
+}

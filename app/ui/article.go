@@ -58,8 +58,8 @@ func (p *ArticlePage) load(ctx app.Context) {
 	p.articles, p.seq = Keep(all, p.cfg), seq
 	p.now = time.Now()
 	if p.found {
-		ctx.Page().SetTitle(p.article.Title)
-		ctx.Page().SetDescription(p.article.Summary)
+		ctx.Page().SetTitle(AttrText(p.article.Title))
+		ctx.Page().SetDescription(AttrText(p.article.Summary))
 	}
 }
 

@@ -23,8 +23,8 @@ type LatestList struct {
 // Render draws the list.
 func (l *LatestList) Render() app.UI {
 	s := Locale(l.Locale)
-	return app.Section().Class("nw-list").Aria("label", l.Label).Body(
-		app.H2().Class("nw-list-label").Text(l.Label),
+	return app.Section().Class("nw-list").Aria("labelledby", "nw-list-label").Body(
+		app.H2().ID("nw-list-label").Class("nw-list-label").Text(l.Label),
 		app.Ol().Class("nw-items").Body(app.Range(l.Items).Slice(func(i int) app.UI {
 			a := l.Items[i]
 			return app.Li().Class("nw-item").DataSet("id", a.ID).Body(

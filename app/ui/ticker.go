@@ -36,9 +36,11 @@ func (t *Ticker) Render() app.UI {
 	return app.Section().
 		Class("nw-ticker").
 		Class(cond(t.paused, "nw-paused")).
-		Aria("label", t.Label).
+		Aria("labelledby", "nw-ticker-label").
 		Body(
-			app.H2().Class("nw-ticker-label").Text(t.Label),
+			// the label is publisher text: it goes in as text, never into an
+			// attribute, where go-app's quoting would not escape it
+			app.H2().ID("nw-ticker-label").Class("nw-ticker-label").Text(t.Label),
 			app.Div().Class("nw-viewport").Body(
 				app.Div().
 					Class("nw-track").

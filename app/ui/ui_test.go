@@ -207,3 +207,17 @@ func TestEmbeddedRoundTrip(t *testing.T) {
 		t.Errorf("got %+v, want seq 7 and the article back", got)
 	}
 }
+
+func TestHostileTextStaysInert(t *testing.T) {
+	evil := `"><img src=x onerror=alert(1)>`
+	a := article("a", 0, true)
+	a.Title = evil
+	html := render(t, &ui.Ticker{Label: evil, Items: []news.Article{a}, Speed: 60, Locale: "en"})
+	html += render(t, &ui.LatestList{Label: evil, Items: []news.Article{a}, Locale: "en", Now: base})
+	if strings.Contains(html, "<img src=x") {
+		t.Errorf("publisher text became markup:\n%s", html)
+	}
+	if got := ui.AttrText(`Stoltenberg: "NATO will do it"`); got != "Stoltenberg: “NATO will do it”" {
+		t.Errorf("AttrText: got %q", got)
+	}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -48,7 +49,7 @@ func (w *Widget) load(ctx app.Context) {
 	all, seq := w.src.Latest(w.cfg.Category)
 	w.articles, w.seq = Keep(all, w.cfg), seq
 	w.now = time.Now()
-	ctx.Page().SetTitle(Labels(w.cfg).Title)
+	ctx.Page().SetTitle(AttrText(Labels(w.cfg).Title))
 }
 
 // Render draws the widget.
@@ -100,4 +101,23 @@ func Labels(cfg news.Config) LabelSet {
 	}
 	l.Title = l.Ticker + " · " + l.List
 	return l
+}
+
+// AttrText makes text safe for the page's title and description, which
+// go-app's Handler also writes into meta attributes with Go quoting (a "
+// would end the attribute): double quotes become typographic ones.
+func AttrText(s string) string {
+	var b strings.Builder
+	opening := true
+	for _, r := range s {
+		if r == '"' {
+			r = '”'
+			if opening {
+				r = '“'
+			}
+			opening = !opening
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
