@@ -30,7 +30,15 @@ $(WASM).br: $(WASM)
 $(DIST)/wasm_exec.js: $(WASM)
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $@
 
-test: wasm
+# go-app's hello world, built with the same Go and flags: the anchor of the
+# wasm size budget that the tests guard.
+HELLO := $(DIST)/hello.wasm
+$(HELLO): server/bench/hello/main.go go.mod go.sum
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./server/bench/hello
+$(HELLO).br: $(HELLO)
+	$(GO) run ./server/cmd/compress $(HELLO)
+
+test: wasm $(HELLO).br
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -42,4 +50,4 @@ screenshot: wasm
 	NEWSWIDGET_SCREENSHOT=$(CURDIR)/web/screenshot.png $(GO) test -count=1 -run TestScreenshot ./server/e2e
 
 clean:
-	rm -rf bin $(DIST)/app.wasm* $(DIST)/wasm_exec.js
+	rm -rf bin $(DIST)/*.wasm* $(DIST)/wasm_exec.js

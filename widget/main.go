@@ -15,6 +15,8 @@ func main() {
 		ui.CapturePrerenderedPhase()
 		ui.InstallLinkGuard()
 	}
-	ui.Register(&ui.StaticSource{Data: ui.ReadEmbedded()})
+	if app.IsClient {
+		ui.RegisterPage(app.Window().URL().Path, &ui.StaticSource{Data: ui.ReadEmbedded()})
+	}
 	app.RunWhenOnBrowser()
 }

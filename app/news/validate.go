@@ -8,9 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -202,7 +202,8 @@ func IsWebURL(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || !unicode.IsPrint(r) {
+		// strconv's table, not unicode's: the wasm links it anyway
+		if !strconv.IsPrint(r) {
 			return false
 		}
 	}

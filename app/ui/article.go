@@ -70,15 +70,15 @@ func (p *ArticlePage) Render() app.UI {
 	a := p.article
 	return Frame(p.cfg, l,
 		&Ticker{Label: l.Ticker, Items: ticker, Speed: p.cfg.Speed, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale},
-		app.Article().Class("nw-article").Body(
+		app.Elem("article").Class("nw-article").Body(
 			app.If(p.found,
-				app.H1().Class("nw-headline-main").Text(a.Title),
+				app.Elem("h1").Class("nw-headline-main").Text(a.Title),
 				Meta(a, l.Strings, p.now),
-				app.If(news.IsWebURL(a.Image), app.Img().Class("nw-hero").Src(a.Image).Alt("").Attr("referrerpolicy", "no-referrer")),
-				app.Range(a.Body).Slice(func(i int) app.UI { return app.P().Text(a.Body[i]) }),
-				app.If(a.Source != "", app.P().Class("nw-credit").Text("/"+a.Source)),
+				app.If(news.IsWebURL(a.Image), image(a.Image, "nw-hero")),
+				app.Range(a.Body).Slice(func(i int) app.UI { return app.Elem("p").Text(a.Body[i]) }),
+				app.If(a.Source != "", app.Elem("p").Class("nw-credit").Text("/"+a.Source)),
 			).Else(
-				app.P().Class("nw-missing").Text(l.Strings.NotFound),
+				app.Elem("p").Class("nw-missing").Text(l.Strings.NotFound),
 			),
 		),
 		&LatestList{Label: l.List, Items: list, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale, Now: p.now},

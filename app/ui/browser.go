@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"math"
 	"net/url"
 	"strconv"
 	"time"
@@ -84,7 +83,7 @@ func startMessages(ctx app.Context, w *Widget) func() {
 		if !root.Truthy() {
 			return
 		}
-		h := int(math.Ceil(root.Call("getBoundingClientRect").Get("height").Float()))
+		h := int(root.Call("getBoundingClientRect").Get("height").Float() + 0.999)
 		if h != last {
 			last = h
 			postToParent(w.cfg, "resize", map[string]any{"height": h})
@@ -109,7 +108,8 @@ func startMessages(ctx app.Context, w *Widget) func() {
 		if msg.Get("type").String() != "config" || msg.Get("id").String() != w.cfg.ID {
 			return nil
 		}
-		q := w.cfg.Query()
+		// the loader sends every option, so they replace the configuration whole
+		q := url.Values{}
 		if opts := msg.Get("options"); opts.Truthy() && opts.Type() == app.TypeObject {
 			keys := win.Get("Object").Call("keys", opts)
 			for i := 0; i < keys.Length(); i++ {
@@ -297,7 +297,10 @@ func CapturePrerenderedPhase() {
 		return
 	}
 	m := win.Get("DOMMatrix").New(win.Call("getComputedStyle", track).Get("transform"))
-	PrerenderedPhase = math.Abs(m.Get("m41").Float())
+	PrerenderedPhase = m.Get("m41").Float()
+	if PrerenderedPhase < 0 { // left to right moves left, right to left moves right
+		PrerenderedPhase = -PrerenderedPhase
+	}
 }
 
 // ReadEmbedded reads the initial data the server put into the page.

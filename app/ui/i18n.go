@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Strings are the words of the widget in one language.
+// Strings are the words of the widget in one language. Plural forms are
+// tables, a "#" standing for the number, so each language is data.
 type Strings struct {
 	Lang        string
 	Dir         string // ltr or rtl
@@ -17,13 +18,24 @@ type Strings struct {
 	Reconnect   string
 	NotFound    string
 	Months      [12]string
-	newArticles func(n int) string
-	ago         func(n int, unit string) string // unit: minute, hour, day, month, year
 	justNow     string
+	plural      func(n int) int // the form of n: an index into the tables below
+	ago         [5][4]string    // by unit (minute, hour, day, month, year), then form
+	fresh       [4]string       // "# new articles", by form
 }
 
 // NewArticles is the live-region announcement of n new articles.
-func (s Strings) NewArticles(n int) string { return s.newArticles(n) }
+func (s Strings) NewArticles(n int) string { return withNumber(s.fresh[s.plural(n)], n) }
+
+func withNumber(f string, n int) string { return strings.Replace(f, "#", strconv.Itoa(n), 1) }
+
+// oneOther is the plural rule of English and Albanian: 0 one, 1 other.
+func oneOther(n int) int {
+	if n == 1 {
+		return 0
+	}
+	return 1
+}
 
 var english = Strings{
 	Lang: "en", Dir: "ltr", TickerLabel: "Flash News", ListLabel: "Latest news",
@@ -31,42 +43,27 @@ var english = Strings{
 	NotFound: "This article is no longer available.",
 	Months:   [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	justNow:  "just now",
-	newArticles: func(n int) string {
-		if n == 1 {
-			return "1 new article"
-		}
-		return strconv.Itoa(n) + " new articles"
+	plural:   oneOther,
+	ago: [5][4]string{
+		{"1 minute ago", "# minutes ago"}, {"1 hour ago", "# hours ago"}, {"1 day ago", "# days ago"},
+		{"1 month ago", "# months ago"}, {"1 year ago", "# years ago"},
 	},
-	ago: func(n int, unit string) string {
-		if n != 1 {
-			unit += "s"
-		}
-		return strconv.Itoa(n) + " " + unit + " ago"
-	},
+	fresh: [4]string{"1 new article", "# new articles"},
 }
 
+// Albanian: "para" takes the ablative (para 1 ore, para 2 orësh).
 var albanian = Strings{
 	Lang: "sq", Dir: "ltr", TickerLabel: "Lajme flash", ListLabel: "Lajmet e fundit",
 	Pause: "Ndalo lajmet", Play: "Luaj lajmet", Reconnect: "Po rilidhet…",
 	NotFound: "Ky artikull nuk është më i disponueshëm.",
 	Months:   [12]string{"janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator", "tetor", "nëntor", "dhjetor"},
 	justNow:  "tani",
-	newArticles: func(n int) string {
-		if n == 1 {
-			return "1 artikull i ri"
-		}
-		return strconv.Itoa(n) + " artikuj të rinj"
+	plural:   oneOther,
+	ago: [5][4]string{
+		{"para 1 minute", "para # minutash"}, {"para 1 ore", "para # orësh"}, {"para 1 dite", "para # ditësh"},
+		{"para 1 muaji", "para # muajsh"}, {"para 1 viti", "para # vitesh"},
 	},
-	ago: func(n int, unit string) string {
-		// "para" takes the ablative: para 1 ore, para 2 orësh
-		one := map[string]string{"minute": "minute", "hour": "ore", "day": "dite", "month": "muaji", "year": "viti"}
-		many := map[string]string{"minute": "minutash", "hour": "orësh", "day": "ditësh", "month": "muajsh", "year": "vitesh"}
-		w := many[unit]
-		if n == 1 {
-			w = one[unit]
-		}
-		return "para " + strconv.Itoa(n) + " " + w
-	},
+	fresh: [4]string{"1 artikull i ri", "# artikuj të rinj"},
 }
 
 // serbianForm picks the Serbian plural form: 0 one, 1 few, 2 many.
@@ -86,19 +83,13 @@ var serbian = Strings{
 	NotFound: "Овај чланак више није доступан.",
 	Months:   [12]string{"јануар", "фебруар", "март", "април", "мај", "јун", "јул", "август", "септембар", "октобар", "новембар", "децембар"},
 	justNow:  "управо сада",
-	newArticles: func(n int) string {
-		return strconv.Itoa(n) + " " + [3]string{"нови чланак", "нова чланка", "нових чланака"}[serbianForm(n)]
+	plural:   serbianForm,
+	ago: [5][4]string{
+		{"пре # минут", "пре # минута", "пре # минута"}, {"пре # сат", "пре # сата", "пре # сати"},
+		{"пре # дан", "пре # дана", "пре # дана"}, {"пре # месец", "пре # месеца", "пре # месеци"},
+		{"пре # годину", "пре # године", "пре # година"},
 	},
-	ago: func(n int, unit string) string {
-		forms := map[string][3]string{
-			"minute": {"минут", "минута", "минута"},
-			"hour":   {"сат", "сата", "сати"},
-			"day":    {"дан", "дана", "дана"},
-			"month":  {"месец", "месеца", "месеци"},
-			"year":   {"годину", "године", "година"},
-		}
-		return "пре " + strconv.Itoa(n) + " " + forms[unit][serbianForm(n)]
-	},
+	fresh: [4]string{"# нови чланак", "# нова чланка", "# нових чланака"},
 }
 
 // arabicForm picks the Arabic plural form: 0 one, 1 two, 2 few (3-10), 3 many.
@@ -120,31 +111,15 @@ var arabic = Strings{
 	NotFound: "هذا المقال لم يعد متاحًا.",
 	Months:   [12]string{"يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"},
 	justNow:  "الآن",
-	newArticles: func(n int) string {
-		switch arabicForm(n) {
-		case 0:
-			return "مقال جديد واحد"
-		case 1:
-			return "مقالان جديدان"
-		case 2:
-			return strconv.Itoa(n) + " مقالات جديدة"
-		}
-		return strconv.Itoa(n) + " مقالًا جديدًا"
+	plural:   arabicForm,
+	ago: [5][4]string{
+		{"منذ دقيقة", "منذ دقيقتين", "منذ # دقائق", "منذ # دقيقة"},
+		{"منذ ساعة", "منذ ساعتين", "منذ # ساعات", "منذ # ساعة"},
+		{"منذ يوم", "منذ يومين", "منذ # أيام", "منذ # يومًا"},
+		{"منذ شهر", "منذ شهرين", "منذ # أشهر", "منذ # شهرًا"},
+		{"منذ سنة", "منذ سنتين", "منذ # سنوات", "منذ # سنة"},
 	},
-	ago: func(n int, unit string) string {
-		forms := map[string][4]string{
-			"minute": {"دقيقة", "دقيقتين", "دقائق", "دقيقة"},
-			"hour":   {"ساعة", "ساعتين", "ساعات", "ساعة"},
-			"day":    {"يوم", "يومين", "أيام", "يومًا"},
-			"month":  {"شهر", "شهرين", "أشهر", "شهرًا"},
-			"year":   {"سنة", "سنتين", "سنوات", "سنة"},
-		}
-		f := arabicForm(n)
-		if f < 2 {
-			return "منذ " + forms[unit][f]
-		}
-		return "منذ " + strconv.Itoa(n) + " " + forms[unit][f]
-	},
+	fresh: [4]string{"مقال جديد واحد", "مقالان جديدان", "# مقالات جديدة", "# مقالًا جديدًا"},
 }
 
 // rtlLanguages are the primary languages written right to left.
@@ -176,19 +151,21 @@ func Locale(tag string) Strings {
 // Ago says how long before now t was, in the language of s.
 func (s Strings) Ago(t, now time.Time) string {
 	d := now.Sub(t)
+	day := 24 * time.Hour
+	unit, n := 4, int(d/(365*day))
 	switch {
 	case d < time.Minute:
 		return s.justNow
 	case d < time.Hour:
-		return s.ago(int(d/time.Minute), "minute")
-	case d < 24*time.Hour:
-		return s.ago(int(d/time.Hour), "hour")
-	case d < 30*24*time.Hour:
-		return s.ago(int(d/(24*time.Hour)), "day")
-	case d < 365*24*time.Hour:
-		return s.ago(int(d/(30*24*time.Hour)), "month")
+		unit, n = 0, int(d/time.Minute)
+	case d < day:
+		unit, n = 1, int(d/time.Hour)
+	case d < 30*day:
+		unit, n = 2, int(d/day)
+	case d < 365*day:
+		unit, n = 3, int(d/(30*day))
 	}
-	return s.ago(int(d/(365*24*time.Hour)), "year")
+	return withNumber(s.ago[unit][s.plural(n)], n)
 }
 
 // Date is the full date and time of t in UTC, in the language of s. UTC on
@@ -201,23 +178,37 @@ func (s Strings) Date(t time.Time) string {
 // serbianLatin is Serbian in the Latin script, transliterated from Cyrillic.
 func serbianLatin() Strings {
 	s := serbian
-	tr := func(v string) string { return cyrToLat.Replace(v) }
+	tr := cyrillicToLatin
 	s.TickerLabel, s.ListLabel, s.Pause, s.Play = tr(s.TickerLabel), tr(s.ListLabel), tr(s.Pause), tr(s.Play)
 	s.Reconnect, s.NotFound, s.justNow = tr(s.Reconnect), tr(s.NotFound), tr(s.justNow)
-	for i, m := range s.Months {
-		s.Months[i] = tr(m)
+	for i := range s.Months {
+		s.Months[i] = tr(s.Months[i])
 	}
-	na, ago := s.newArticles, s.ago
-	s.newArticles = func(n int) string { return tr(na(n)) }
-	s.ago = func(n int, unit string) string { return tr(ago(n, unit)) }
+	for u := range s.ago {
+		for f := range s.ago[u] {
+			s.ago[u][f] = tr(s.ago[u][f])
+		}
+	}
+	for f := range s.fresh {
+		s.fresh[f] = tr(s.fresh[f])
+	}
 	return s
 }
 
-var cyrToLat = strings.NewReplacer(
-	"а", "a", "б", "b", "в", "v", "г", "g", "д", "d", "ђ", "đ", "е", "e", "ж", "ž", "з", "z", "и", "i",
-	"ј", "j", "к", "k", "л", "l", "љ", "lj", "м", "m", "н", "n", "њ", "nj", "о", "o", "п", "p", "р", "r",
-	"с", "s", "т", "t", "ћ", "ć", "у", "u", "ф", "f", "х", "h", "ц", "c", "ч", "č", "џ", "dž", "ш", "š",
-	"А", "A", "Б", "B", "В", "V", "Г", "G", "Д", "D", "Ђ", "Đ", "Е", "E", "Ж", "Ž", "З", "Z", "И", "I",
-	"Ј", "J", "К", "K", "Л", "L", "Љ", "Lj", "М", "M", "Н", "N", "Њ", "Nj", "О", "O", "П", "P", "Р", "R",
-	"С", "S", "Т", "T", "Ћ", "Ć", "У", "U", "Ф", "F", "Х", "H", "Ц", "C", "Ч", "Č", "Џ", "Dž", "Ш", "Š",
-)
+// cyrillicToLatin transliterates Serbian Cyrillic, letter by letter.
+func cyrillicToLatin(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if i := strings.IndexRune(cyrillic, r); i >= 0 {
+			b.WriteString(latin[strings.Count(cyrillic[:i], "")-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+const cyrillic = "абвгдђежзијклљмнњопрстћуфхцчџшАБВГДЂЕЖЗИЈКЛЉМНЊОПРСТЋУФХЦЧЏШ"
+
+var latin = strings.Fields(`a b v g d đ e ž z i j k l lj m n nj o p r s t ć u f h c č dž š
+A B V G D Đ E Ž Z I J K L Lj M N Nj O P R S T Ć U F H C Č Dž Š`)

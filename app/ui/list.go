@@ -23,16 +23,16 @@ type LatestList struct {
 // Render draws the list.
 func (l *LatestList) Render() app.UI {
 	s := Locale(l.Locale)
-	return app.Section().Class("nw-list").Aria("labelledby", "nw-list-label").Body(
-		app.H2().ID("nw-list-label").Class("nw-list-label").Text(l.Label),
-		app.Ol().Class("nw-items").Body(app.Range(l.Items).Slice(func(i int) app.UI {
+	return app.Elem("section").Class("nw-list").Aria("labelledby", "nw-list-label").Body(
+		app.Elem("h2").ID("nw-list-label").Class("nw-list-label").Text(l.Label),
+		app.Elem("ol").Class("nw-items").Body(app.Range(l.Items).Slice(func(i int) app.UI {
 			a := l.Items[i]
-			return app.Li().Class("nw-item").DataSet("id", a.ID).Body(
-				app.If(news.IsWebURL(a.Image), app.Img().Class("nw-thumb").Src(a.Image).Alt("").Attr("loading", "lazy").Width(64).Height(64).Attr("referrerpolicy", "no-referrer")),
-				app.Div().Class("nw-text").Body(
+			return app.Elem("li").Class("nw-item").DataSet("id", a.ID).Body(
+				app.If(news.IsWebURL(a.Image), image(a.Image, "nw-thumb").Attr("loading", "lazy").Attr("width", 64).Attr("height", 64)),
+				app.Elem("div").Class("nw-text").Body(
 					articleLink(a, l.Target).Class("nw-title").Text(a.Title),
 					Meta(a, s, l.Now),
-					app.If(a.Summary != "", app.P().Class("nw-summary").Text(a.Summary)),
+					app.If(a.Summary != "", app.Elem("p").Class("nw-summary").Text(a.Summary)),
 				),
 			)
 		})),
@@ -42,31 +42,40 @@ func (l *LatestList) Render() app.UI {
 // Meta is an article's source and relative time, with the full date as the
 // tooltip and in the <time datetime> attribute.
 func Meta(a news.Article, s Strings, now time.Time) app.UI {
-	return app.P().Class("nw-meta").Body(
-		app.If(a.Source != "", app.Span().Class("nw-source").Text(a.Source)),
-		app.Time().
+	return app.Elem("p").Class("nw-meta").Body(
+		app.If(a.Source != "", app.Elem("span").Class("nw-source").Text(a.Source)),
+		app.Elem("time").
 			Class("nw-time").
-			DateTime(a.PublishedAt.UTC().Format(time.RFC3339)).
+			Attr("datetime", a.PublishedAt.UTC().Format(time.RFC3339)).
 			Title(s.Date(a.PublishedAt)).
 			Text(s.Ago(a.PublishedAt, now)),
 	)
 }
 
+// image is an <img> of an http(s) URL (the caller checks), sending no
+// referrer to the image's host.
+func image(src, class string) app.HTMLElemSelfClosing {
+	return app.ElemSelfClosing("img").Class(class).Attr("src", src).Attr("alt", "").Attr("referrerpolicy", "no-referrer")
+}
+
 // articleLink is the anchor to an article: its own URL when it is an http(s)
 // one, else its page on this server. Only http(s) URLs ever become links.
-func articleLink(a news.Article, target string) app.HTMLA {
+//
+// Every element is app.Elem: one go-app type instead of one per tag keeps
+// the wasm within its size budget (each HTML type brings its methods).
+func articleLink(a news.Article, target string) app.HTMLElem {
 	href := ArticlePathRoot + a.ID
 	if news.IsWebURL(a.URL) {
 		href = a.URL
 	}
-	link := app.A().Href(href).Class("nw-link")
+	link := app.Elem("a").Attr("href", href).Class("nw-link")
 	switch target {
 	case "_blank":
-		link = link.Target("_blank").Rel("noopener")
+		link = link.Attr("target", "_blank").Attr("rel", "noopener")
 	case "_self":
-		link = link.Target("_self")
+		link = link.Attr("target", "_self")
 	default:
-		link = link.Target("_top")
+		link = link.Attr("target", "_top")
 	}
 	return link
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"math"
 	"strconv"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -48,7 +47,7 @@ func (m *tickerMotion) measure(root app.Value, speed int) {
 	case m.adopt && PrerenderedPhase >= 0:
 		pos = PrerenderedPhase
 	case anim.Truthy() && m.width > 0:
-		pos = math.Mod(anim.Get("currentTime").Float()/1000*float64(speed), m.width)
+		pos = mod(anim.Get("currentTime").Float()/1000*float64(speed), m.width)
 		// keep the headline in view where it is, wherever it moved to
 		best, bestLeft := "", -1.0
 		for id, l := range m.lefts {
@@ -65,7 +64,7 @@ func (m *tickerMotion) measure(root app.Value, speed int) {
 	dur := width / float64(speed)
 	track.Get("style").Call("setProperty", "animation-duration", strconv.FormatFloat(dur, 'f', 3, 64)+"s")
 	if anim = firstAnimation(track); anim.Truthy() && pos >= 0 {
-		anim.Set("currentTime", math.Mod(pos, width)/float64(speed)*1000)
+		anim.Set("currentTime", mod(pos, width)/float64(speed)*1000)
 	}
 	m.width, m.lefts = width, lefts
 }
@@ -79,4 +78,10 @@ func firstAnimation(el app.Value) app.Value {
 		return app.Null()
 	}
 	return list.Index(0)
+}
+
+// mod is x modulo a positive m, for positions in the loop; package math's
+// Mod handles cases a pixel offset never has, at a cost in wasm bytes.
+func mod(x, m float64) float64 {
+	return x - m*float64(int64(x/m))
 }

@@ -33,33 +33,33 @@ func (t *Ticker) Render() app.UI {
 	if t.paused {
 		toggle = s.Play
 	}
-	return app.Section().
+	return app.Elem("section").
 		Class("nw-ticker").
 		Class(cond(t.paused, "nw-paused")).
 		Aria("labelledby", "nw-ticker-label").
 		Body(
 			// the label is publisher text: it goes in as text, never into an
 			// attribute, where go-app's quoting would not escape it
-			app.H2().ID("nw-ticker-label").Class("nw-ticker-label").Text(t.Label),
-			app.Div().Class("nw-viewport").Body(
-				app.Div().
+			app.Elem("h2").ID("nw-ticker-label").Class("nw-ticker-label").Text(t.Label),
+			app.Elem("div").Class("nw-viewport").Body(
+				app.Elem("div").
 					Class("nw-track").
 					Style("animation-duration", strconv.FormatFloat(t.estimate(), 'f', 1, 64)+"s").
 					Body(t.copy(false), t.copy(true)),
 			),
-			app.Button().
-				Type("button").
+			app.Elem("button").
+				Attr("type", "button").
 				Class("nw-toggle").
 				Aria("pressed", strconv.FormatBool(t.paused)).
 				Aria("label", toggle).
 				Title(toggle).
 				OnClick(t.onToggle).
-				Body(app.Span().Class(cond(t.paused, "nw-icon-play", "nw-icon-pause")).Aria("hidden", "true")),
+				Body(app.Elem("span").Class(cond(t.paused, "nw-icon-play", "nw-icon-pause")).Aria("hidden", "true")),
 		)
 }
 
 func (t *Ticker) copy(hidden bool) app.UI {
-	ul := app.Ul().Class("nw-copy")
+	ul := app.Elem("ul").Class("nw-copy")
 	if hidden {
 		// inert as well: go-app prints aria-hidden="true" as a bare
 		// attribute in the prerender, which assistive tech may not honour
@@ -71,7 +71,7 @@ func (t *Ticker) copy(hidden bool) app.UI {
 		if hidden {
 			link = link.TabIndex(-1)
 		}
-		return app.Li().Class("nw-flash").DataSet("id", a.ID).Body(link)
+		return app.Elem("li").Class("nw-flash").DataSet("id", a.ID).Body(link)
 	}))
 }
 

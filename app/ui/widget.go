@@ -59,9 +59,9 @@ func (w *Widget) Render() app.UI {
 	return Frame(w.cfg, l,
 		app.If(w.cfg.Layout != "list", &Ticker{Label: l.Ticker, Items: ticker, Speed: w.cfg.Speed, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale}),
 		app.If(w.cfg.Layout != "ticker", &LatestList{Label: l.List, Items: list, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale, Now: w.now}),
-		app.Div().Class("nw-status").Aria("live", "polite").Body(
-			app.If(w.offline, app.Span().Class("nw-offline").Text(l.Strings.Reconnect)).
-				Else(app.Span().Class("nw-sr").Text(w.announce)),
+		app.Elem("div").Class("nw-status").Aria("live", "polite").Body(
+			app.If(w.offline, app.Elem("span").Class("nw-offline").Text(l.Strings.Reconnect)).
+				Else(app.Elem("span").Class("nw-sr").Text(w.announce)),
 		),
 		app.If(app.IsServer, embedData(w.articles, w.seq, nil)),
 	)
@@ -69,8 +69,8 @@ func (w *Widget) Render() app.UI {
 
 // Frame is the themed, localised root element shared by the widget and the
 // article page.
-func Frame(cfg news.Config, l LabelSet, body ...app.UI) app.HTMLDiv {
-	root := app.Div().
+func Frame(cfg news.Config, l LabelSet, body ...app.UI) app.HTMLElem {
+	root := app.Elem("div").
 		Class("nw", "nw-layout-"+cfg.Layout).
 		DataSet("theme", cfg.Theme).
 		Lang(cfg.Locale).

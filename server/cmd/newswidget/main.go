@@ -91,8 +91,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if envErr != nil {
 		return c, envErr
 	}
+	// A list flag on the command line replaces its variable's list rather
+	// than adding to it, as every other flag replaces its variable's value.
+	envOrigins, envFeeds := c.origins, c.feeds
+	c.origins, c.feeds = nil, nil
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	onCmdline := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { onCmdline[f.Name] = true })
+	if !onCmdline["origins"] {
+		c.origins = envOrigins
+	}
+	if !onCmdline["feed"] {
+		c.feeds = envFeeds
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
