@@ -28,10 +28,11 @@ type pages struct {
 	cache map[string]*rendered
 }
 
-// rendered is one prerendered page.
+// rendered is one prerendered page, compressed once when it is rendered.
 type rendered struct {
 	status int
 	body   []byte
+	br, gz []byte
 	etag   string
 	at     time.Time
 }
@@ -113,6 +114,7 @@ func (p *pages) render(r *http.Request, path string, query url.Values, status in
 		c.status = rec.status
 	}
 	c.etag = etagOf(c.body)
+	c.br, c.gz = compressFast(c.body)
 	p.mu.Lock()
 	if len(p.cache) >= maxPageCache {
 		clear(p.cache)
@@ -140,18 +142,31 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *rendered) 
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("ETag", c.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
 	h.Set("Content-Security-Policy", s.pageCSP())
-	if c.status == http.StatusOK && etagMatch(r.Header.Get("If-None-Match"), c.etag) {
+	h.Set("Vary", "Accept-Encoding")
+	body, etag := c.body, c.etag
+	switch ae := r.Header.Get("Accept-Encoding"); {
+	case acceptsEncoding(ae, "br"):
+		body, etag = c.br, strings.TrimSuffix(c.etag, `"`)+`-br"`
+		h.Set("Content-Encoding", "br")
+	case acceptsEncoding(ae, "gzip"):
+		body, etag = c.gz, strings.TrimSuffix(c.etag, `"`)+`-gz"`
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	if c.status == http.StatusOK && etagMatch(r.Header.Get("If-None-Match"), etag) {
+		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(len(c.body)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(c.status)
-	w.Write(c.body)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }
 
 // pageCSP allows only the widget's own scripts, styles, wasm and API, and

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	xhtml "golang.org/x/net/html"
 
 	"newswidget/app/news"
@@ -419,4 +422,39 @@ func TestHostileTextInPages(t *testing.T) {
 	}
 	bad := ts.do(t, http.MethodPost, "/api/articles", []byte(`{"title":"T","url":"https://x.example/\"onmouseover=alert(1)"}`), auth)
 	wantError(t, bad, http.StatusBadRequest, "invalid", "url")
+}
+
+// TestPageCompressed checks that a prerendered page goes out compressed,
+// once per render, with an ETag per encoding and the same page inside.
+func TestPageCompressed(t *testing.T) {
+	ts := newTestServer(t)
+	plain := ts.get(t, "/embed", nil)
+	for _, tc := range []struct{ enc, header string }{{"br", "br"}, {"gzip", "gzip"}} {
+		t.Run(tc.enc, func(t *testing.T) {
+			r := ts.get(t, "/embed", hdr{"Accept-Encoding": tc.header})
+			wantStatus(t, r, http.StatusOK)
+			if got := r.Header.Get("Content-Encoding"); got != tc.enc {
+				t.Fatalf("Content-Encoding %q, want %q", got, tc.enc)
+			}
+			if got := r.Header.Get("Vary"); got != "Accept-Encoding" {
+				t.Errorf("Vary %q", got)
+			}
+			var rd io.Reader = brotli.NewReader(bytes.NewReader(r.Body))
+			if tc.enc == "gzip" {
+				var err error
+				if rd, err = gzip.NewReader(bytes.NewReader(r.Body)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := io.ReadAll(rd)
+			if err != nil || !bytes.Equal(got, plain.Body) {
+				t.Fatalf("decoded page differs from the identity one (%v)", err)
+			}
+			if etag := r.Header.Get("ETag"); etag == plain.Header.Get("ETag") || etag == "" {
+				t.Errorf("ETag %q is not its own", etag)
+			} else if again := ts.get(t, "/embed", hdr{"Accept-Encoding": tc.header, "If-None-Match": etag}); again.Status != http.StatusNotModified {
+				t.Errorf("revalidation: status %d, want 304", again.Status)
+			}
+		})
+	}
 }
