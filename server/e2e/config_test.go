@@ -184,6 +184,16 @@ func TestMountUpdateDestroy(t *testing.T) {
 	f := b.frame(t, "layout=list")
 	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
 	waitJS(t, f, `document.querySelectorAll(".nw-item").length===2`, 5*time.Second)
+	// A message that claims to be the frame's but comes from elsewhere (the
+	// page itself) is ignored.
+	var before, after float64
+	eval(t, b.ctx, `document.querySelector("#slot .newswidget").getBoundingClientRect().height`, &before)
+	eval(t, b.ctx, `postMessage({newswidget:{id:"w3",type:"resize",height:5}},"*"),1`, &n)
+	time.Sleep(200 * time.Millisecond)
+	eval(t, b.ctx, `document.querySelector("#slot .newswidget").getBoundingClientRect().height`, &after)
+	if after != before {
+		t.Errorf("a spoofed resize message changed the widget's height from %.0f to %.0f", before, after)
+	}
 	eval(t, b.ctx, `__w.update({theme:"dark",limit:"4"}),1`, &n)
 	waitJS(t, f, `document.querySelector(".nw").dataset.theme==="dark"&&document.querySelectorAll(".nw-item").length===4`, 5*time.Second)
 	var again bool

@@ -319,3 +319,5 @@ func profileDir(t *testing.T) string {
 	})
 	return dir
 }
+
+func fmtSscan(s string, f *float64) (int, error) { return fmt.Sscan(s, f) }

@@ -108,3 +108,42 @@ func subscribed(t *testing.T, ws *widgetServer) bool {
 	buf.ReadFrom(resp.Body)
 	return bytes.Contains(buf.Bytes(), []byte("newswidget_sse_subscribers 1"))
 }
+
+// TestNewFlashDoesNotJump publishes a flash headline while the ticker runs:
+// the headline in view must stay where the loop's speed puts it, neither
+// restarting the loop nor jumping by the new item's width.
+func TestNewFlashDoesNotJump(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	host := hostPage(t, hostHTML(ws.URL, `data-loading="eager" data-speed="60"`))
+	b := newBrowser(t)
+	open(t, b, host)
+	f := b.frame(t, "/embed")
+	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
+	time.Sleep(1500 * time.Millisecond) // well into the loop
+	// The first headline of the visible copy whose left edge is in view.
+	const probe = `(function(){var v=document.querySelector(".nw-viewport").getBoundingClientRect();
+		var l=Array.from(document.querySelectorAll(".nw-copy:not([aria-hidden]) .nw-flash, .nw-copy[aria-hidden] .nw-flash"));
+		for(var i=0;i<l.length;i++){var r=l[i].getBoundingClientRect();if(r.left>=v.left&&r.left<v.right-50)return {id:l[i].dataset.id,copy:l[i].parentElement.hasAttribute("aria-hidden"),x:r.left,t:performance.now()}}})()`
+	var before struct {
+		ID   string
+		Copy bool
+		X, T float64
+	}
+	eval(t, f, probe, &before)
+	if before.ID == "" {
+		t.Fatal("no headline in view")
+	}
+	publish(t, ws, map[string]any{"title": "Jump test: a new flash headline", "flash": true})
+	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("Jump test")`, 3*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	var after struct {
+		X, T float64
+	}
+	eval(t, f, `(function(){var e=document.querySelector(".nw-copy`+map[bool]string{true: `[aria-hidden]`, false: `:not([aria-hidden])`}[before.Copy]+` .nw-flash[data-id='`+before.ID+`']");var r=e.getBoundingClientRect();return {x:r.left,t:performance.now()}})()`, &after)
+	want := before.X - 60*(after.T-before.T)/1000
+	if d := after.X - want; d < -20 || d > 20 {
+		t.Errorf("the headline in view moved to x=%.0f, want about %.0f (it was at %.0f %.0f ms earlier): the loop jumped", after.X, want, before.X, after.T-before.T)
+	}
+	b.noPageErrors(t)
+}
