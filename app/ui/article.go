@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,11 +27,17 @@ type ArticlePage struct {
 }
 
 // OnPreRender loads the article on the server.
-func (p *ArticlePage) OnPreRender(ctx app.Context) { p.load(ctx) }
+func (p *ArticlePage) OnPreRender(ctx app.Context) {
+	p.load(ctx.Page().URL())
+	if p.found {
+		ctx.Page().SetTitle(AttrText(p.article.Title))
+		ctx.Page().SetDescription(AttrText(p.article.Summary))
+	}
+}
 
-// OnMount loads it in the browser and starts the live updates.
+// OnMount starts the live updates; the data was loaded before the first
+// render (see Widget.OnMount).
 func (p *ArticlePage) OnMount(ctx app.Context) {
-	p.load(ctx)
 	if app.IsClient {
 		p.stop = startLive(ctx, p.seq, p.cfg, func(ev news.Event) {
 			p.articles = Apply(p.articles, ev)
@@ -48,8 +55,7 @@ func (p *ArticlePage) OnDismount() {
 	}
 }
 
-func (p *ArticlePage) load(ctx app.Context) {
-	u := ctx.Page().URL()
+func (p *ArticlePage) load(u *url.URL) {
 	p.cfg, _ = news.ParseConfig(u.Query())
 	p.cfg.LinkTarget = "_self" // a page of its own: links stay in this window
 	id := strings.TrimPrefix(u.Path, ArticlePathRoot)
@@ -57,10 +63,6 @@ func (p *ArticlePage) load(ctx app.Context) {
 	all, seq := p.src.Latest(p.cfg.Category)
 	p.articles, p.seq = Keep(all, p.cfg), seq
 	p.now = time.Now()
-	if p.found {
-		ctx.Page().SetTitle(AttrText(p.article.Title))
-		ctx.Page().SetDescription(AttrText(p.article.Summary))
-	}
 }
 
 // Render draws the page.

@@ -40,11 +40,21 @@ func Register(src Source) {
 // exact path keeps go-app's regexp routing (and package regexp, about 5%
 // of the bundle) out of the wasm.
 func RegisterPage(path string, src Source) {
+	// Each component loads its data as it is made, before go-app first
+	// renders it, so the wasm's first render equals the prerender.
 	switch {
 	case path == EmbedPath:
-		app.RouteFunc(path, func() app.Composer { return &Widget{src: src} })
+		app.RouteFunc(path, func() app.Composer {
+			w := &Widget{src: src}
+			w.load(app.Window().URL())
+			return w
+		})
 	case strings.HasPrefix(path, ArticlePathRoot) && news.ValidID(strings.TrimPrefix(path, ArticlePathRoot)):
-		app.RouteFunc(path, func() app.Composer { return &ArticlePage{src: src} })
+		app.RouteFunc(path, func() app.Composer {
+			p := &ArticlePage{src: src}
+			p.load(app.Window().URL())
+			return p
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,11 +28,15 @@ type Widget struct {
 }
 
 // OnPreRender loads the configuration and the articles on the server.
-func (w *Widget) OnPreRender(ctx app.Context) { w.load(ctx) }
+func (w *Widget) OnPreRender(ctx app.Context) {
+	w.load(ctx.Page().URL())
+	ctx.Page().SetTitle(AttrText(Labels(w.cfg).Title))
+}
 
-// OnMount loads them in the browser and starts the browser glue.
+// OnMount starts the browser glue. The data is already there: go-app
+// renders a component before its OnMount, and a first render without the
+// news would blank the prerendered page for a moment.
 func (w *Widget) OnMount(ctx app.Context) {
-	w.load(ctx)
 	if app.IsClient {
 		w.stop = startBrowser(ctx, w)
 	}
@@ -44,12 +49,11 @@ func (w *Widget) OnDismount() {
 	}
 }
 
-func (w *Widget) load(ctx app.Context) {
-	w.cfg, _ = news.ParseConfig(ctx.Page().URL().Query())
+func (w *Widget) load(u *url.URL) {
+	w.cfg, _ = news.ParseConfig(u.Query())
 	all, seq := w.src.Latest(w.cfg.Category)
 	w.articles, w.seq = Keep(all, w.cfg), seq
 	w.now = time.Now()
-	ctx.Page().SetTitle(AttrText(Labels(w.cfg).Title))
 }
 
 // Render draws the widget.
@@ -75,6 +79,9 @@ func Frame(cfg news.Config, l LabelSet, body ...app.UI) app.HTMLElem {
 		DataSet("theme", cfg.Theme).
 		Lang(cfg.Locale).
 		Dir(l.Strings.Dir)
+	if app.IsClient { // marks the wasm's render, which replaces the prerender
+		root = root.DataSet("wasm", "1")
+	}
 	if cfg.Accent != "" {
 		root = root.Style("--nw-accent", cfg.Accent).Style("--nw-on-accent", news.OnAccent(cfg.Accent))
 	}

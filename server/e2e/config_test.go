@@ -36,7 +36,7 @@ func TestTwoWidgetsSideBySide(t *testing.T) {
 	}
 
 	ticker := b.frame(t, "id=w1")
-	waitJS(t, ticker, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, ticker, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	var hasList, hasTicker bool
 	var bg string
 	eval(t, ticker, `!!document.querySelector(".nw-list")`, &hasList)
@@ -47,7 +47,7 @@ func TestTwoWidgetsSideBySide(t *testing.T) {
 	}
 
 	list := b.frame(t, "id=w2")
-	waitJS(t, list, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, list, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	var items int
 	var label string
 	eval(t, list, `document.querySelectorAll(".nw-item").length`, &items)
@@ -65,7 +65,7 @@ func TestBadAttributeWarnsAndUsesDefault(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	warns := strings.Join(b.lines("warning:"), "\n")
 	for _, want := range []string{`data-limit="lots" is not valid; using "10"`, `data-theme="neon" is not valid; using "auto"`} {
 		if !strings.Contains(warns, want) {
@@ -97,7 +97,7 @@ func TestNoLayoutShift(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	time.Sleep(time.Second) // resize messages and any late shifts
 	var cls float64
 	var boxH, contentH float64
@@ -118,7 +118,7 @@ func TestAutoThemeFollowsColorScheme(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	for _, tc := range []struct{ scheme, bg string }{{"dark", "rgb(22, 24, 28)"}, {"light", "rgb(255, 255, 255)"}, {"dark", "rgb(22, 24, 28)"}} {
 		if err := chromedp.Run(f, chromedp.ActionFunc(func(ctx context.Context) error {
 			return emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: tc.scheme}}).Do(ctx)
@@ -145,7 +145,7 @@ func TestRightToLeft(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	var dir, label, anim, prerendered string
 	eval(t, f, `document.querySelector(".nw").dir`, &dir)
 	eval(t, f, `document.querySelector(".nw-ticker-label").textContent`, &label)
@@ -182,7 +182,7 @@ func TestMountUpdateDestroy(t *testing.T) {
 	eval(t, b.ctx, `document.querySelectorAll(".newswidget").forEach(function(e){e.remove()}),0`, &n)
 	eval(t, b.ctx, `window.__w=NewsWidget.mount(document.getElementById("slot"),{layout:"list",limit:"2",loading:"eager"}),1`, &n)
 	f := b.frame(t, "layout=list")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	waitJS(t, f, `document.querySelectorAll(".nw-item").length===2`, 5*time.Second)
 	// A message that claims to be the frame's but comes from elsewhere (the
 	// page itself) is ignored.

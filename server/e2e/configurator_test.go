@@ -64,7 +64,7 @@ func TestContrast(t *testing.T) {
 			b := newBrowser(t)
 			open(t, b, host)
 			f := b.frame(t, "/embed")
-			waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+			waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 			var pairs [][3]string
 			eval(t, f, `(function(){
 				function bg(e){for(;e;e=e.parentElement){var c=getComputedStyle(e).backgroundColor;if(c!=="rgba(0, 0, 0, 0)"&&c!=="transparent")return c}return "rgb(255, 255, 255)"}

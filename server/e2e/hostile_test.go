@@ -41,7 +41,7 @@ func TestHostileFeedInTheWidget(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 
 	p := feed.NewPoller(ws.Store, []string{feedSrv.URL})

@@ -39,7 +39,7 @@ func TestLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second) // the wasm runs
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second) // the wasm runs
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 	// the stream is open before we publish
 	deadline := time.Now().Add(5 * time.Second)
@@ -66,7 +66,7 @@ func TestLiveUpdates(t *testing.T) {
 	var navsAfter int
 	eval(t, f, `performance.getEntriesByType("navigation").length`, &navsAfter)
 	var sameDoc bool
-	eval(t, f, `!document.getElementById("nw-data")`, &sameDoc)
+	eval(t, f, `document.querySelector(".nw[data-wasm]")`, &sameDoc)
 	if !sameDoc || navsAfter != navs {
 		t.Error("the frame reloaded to show the new article")
 	}
@@ -118,7 +118,7 @@ func TestNewFlashDoesNotJump(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 	time.Sleep(1500 * time.Millisecond) // well into the loop
 	// The first headline of the visible copy whose left edge is in view.
@@ -145,5 +145,47 @@ func TestNewFlashDoesNotJump(t *testing.T) {
 	if d := after.X - want; d < -20 || d > 20 {
 		t.Errorf("the headline in view moved to x=%.0f, want about %.0f (it was at %.0f %.0f ms earlier): the loop jumped", after.X, want, before.X, after.T-before.T)
 	}
+	b.noPageErrors(t)
+}
+
+// TestLiveUpdateAndDelete changes and then deletes an article while the
+// widget is open: it changes in place, then leaves the ticker and the list.
+func TestLiveUpdateAndDelete(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	host := hostPage(t, hostHTML(ws.URL, `data-loading="eager"`))
+	b := newBrowser(t)
+	open(t, b, host)
+	f := b.frame(t, "/embed")
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
+
+	send := func(method, path string, body map[string]any, want int) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, ws.URL+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+ws.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: status %d, want %d", method, path, resp.StatusCode, want)
+		}
+	}
+	const id = "flash-kfor-4500"
+	var pos int
+	eval(t, f, `Array.from(document.querySelectorAll(".nw-item")).findIndex(function(e){return e.dataset.id==="`+id+`"})`, &pos)
+	send(http.MethodPut, "/api/articles/"+id, map[string]any{"title": "KFOR reaches 4,500 troops (updated)", "flash": true, "source": "REL", "category": "World"}, http.StatusOK)
+	waitJS(t, f, `document.querySelector(".nw-item[data-id='`+id+`'] .nw-title").textContent==="KFOR reaches 4,500 troops (updated)"`, 3*time.Second)
+	var posAfter int
+	eval(t, f, `Array.from(document.querySelectorAll(".nw-item")).findIndex(function(e){return e.dataset.id==="`+id+`"})`, &posAfter)
+	if posAfter != pos {
+		t.Errorf("the updated article moved from row %d to %d, want it changed in place", pos, posAfter)
+	}
+	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("KFOR reaches 4,500 troops (updated)")`, 3*time.Second)
+	send(http.MethodDelete, "/api/articles/"+id, nil, http.StatusNoContent)
+	waitJS(t, f, `!document.querySelector("[data-id='`+id+`']")`, 3*time.Second)
 	b.noPageErrors(t)
 }

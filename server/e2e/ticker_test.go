@@ -16,7 +16,7 @@ func TestTickerMotionAndAccessibility(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 
 	var state string
 	// Keyboard focus on a headline pauses the loop.
@@ -66,7 +66,7 @@ func TestLinkTargets(t *testing.T) {
 			b := newBrowser(t)
 			open(t, b, host)
 			f := b.frame(t, "/embed")
-			waitJS(t, f, `!document.getElementById("nw-data")`, 20*time.Second)
+			waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 			var href string
 			eval(t, f, `document.querySelector(".nw-item .nw-title").href`, &href)
 			if err := chromedp.Run(f, chromedp.Click(".nw-item .nw-title", chromedp.ByQuery)); err != nil {
