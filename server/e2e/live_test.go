@@ -66,7 +66,7 @@ func TestLiveUpdates(t *testing.T) {
 	var navsAfter int
 	eval(t, f, `performance.getEntriesByType("navigation").length`, &navsAfter)
 	var sameDoc bool
-	eval(t, f, `document.querySelector(".nw[data-wasm]")`, &sameDoc)
+	eval(t, f, `!!document.querySelector(".nw[data-wasm]")`, &sameDoc)
 	if !sameDoc || navsAfter != navs {
 		t.Error("the frame reloaded to show the new article")
 	}
