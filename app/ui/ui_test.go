@@ -221,3 +221,23 @@ func TestHostileTextStaysInert(t *testing.T) {
 		t.Errorf("AttrText: got %q", got)
 	}
 }
+
+// TestListUpdatesInClient mounts the list in go-app's client tester, then
+// gives it a new article, as a live event does: the new one renders first.
+func TestListUpdatesInClient(t *testing.T) {
+	l := &ui.LatestList{Label: "Latest news", Items: []news.Article{article("a", 0, false)}, Locale: "en", Now: base}
+	d := app.NewClientTester(l)
+	defer d.Close()
+	l.Items = ui.Apply(l.Items, news.Event{Seq: 2, Type: news.EventArticle, Article: article("b", 5, false)})
+	d.Dispatch(app.Dispatch{Mode: app.Update, Source: l, Function: func(app.Context) {}})
+	d.Consume()
+	var b bytes.Buffer
+	app.PrintHTML(&b, l)
+	html := b.String()
+	if i, j := strings.Index(html, "Title b"), strings.Index(html, "Title a"); i < 0 || j < 0 || i > j {
+		t.Errorf("after the event the list is:\n%s\nwant b before a", html)
+	}
+	if err := app.TestMatch(l, app.TestUIDescriptor{Path: app.TestPath(0, 0, 0), Expected: app.Text("Latest news")}); err != nil {
+		t.Error(err)
+	}
+}
