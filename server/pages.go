@@ -74,7 +74,11 @@ func newPages(s *Server) *pages {
 			Resources:    resources{wasm: st.wasm},
 			LoadingLabel: " ",
 			ThemeColor:   "#b00020",
-			RawHeaders:   []string{`<meta name="color-scheme" content="light dark">`},
+			// go-app's own viewport meta forbids zooming; the last one wins
+			RawHeaders: []string{
+				`<meta name="color-scheme" content="light dark">`,
+				`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+			},
 		},
 	}
 }

@@ -6,6 +6,7 @@ package news
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -96,3 +97,12 @@ const (
 	DefaultListLimit = 10
 	MaxListLimit     = 50
 )
+
+// Equal reports whether two articles are the same in every field, times
+// compared as instants.
+func (a Article) Equal(b Article) bool {
+	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary &&
+		slices.Equal(a.Body, b.Body) && a.URL == b.URL && a.Source == b.Source &&
+		a.Category == b.Category && a.Image == b.Image && a.Flash == b.Flash &&
+		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+}

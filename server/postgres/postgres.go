@@ -16,10 +16,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"newswidget/app/news"
+	"newswidget/server/internal/row"
 )
 
 // Channel is the NOTIFY channel on which every committed write announces its
@@ -234,7 +233,7 @@ func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Arti
 		return "$" + strconv.Itoa(len(args))
 	}
 	if f.Category != "" {
-		key := foldCategory(f.Category)
+		key := row.FoldCategory(f.Category)
 		if !storable(key) {
 			return []news.Article{}, news.Cursor{}, nil // no stored category can match it
 		}
@@ -247,7 +246,7 @@ func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Arti
 		if !storable(f.Before.ID) {
 			return nil, news.Cursor{}, news.FieldError("before", "is not a cursor from a previous page's \"next\"")
 		}
-		where = append(where, `(published_at, id) < (`+arg(timeToDB(f.Before.PublishedAt))+`, `+arg(f.Before.ID)+`)`)
+		where = append(where, `(published_at, id) < (`+arg(row.TimeToDB(f.Before.PublishedAt))+`, `+arg(f.Before.ID)+`)`)
 	}
 	q := `SELECT ` + articleColumns + ` FROM articles`
 	if len(where) > 0 {
@@ -261,7 +260,7 @@ func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Arti
 		if err != nil {
 			return err
 		}
-		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (news.Article, error) { return scanArticle(r) })
+		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (news.Article, error) { return row.Scan(r) })
 		return err
 	})
 	if err != nil {
@@ -295,7 +294,7 @@ func getArticle(ctx context.Context, q queryer, id string) (news.Article, error)
 	if !storable(id) {
 		return news.Article{}, notFound(id) // PostgreSQL could not even compare it
 	}
-	a, err := scanArticle(q.QueryRow(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = $1`, id))
+	a, err := row.Scan(q.QueryRow(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return news.Article{}, notFound(id)
 	}
@@ -306,14 +305,14 @@ func notFound(id string) error { return news.Errorf(news.ENotFound, "there is no
 
 // CreateArticle stores a new article; Conflict if the id exists.
 func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, error) {
-	row, err := articleToDB(a)
+	vals, err := articleToDB(a)
 	if err != nil {
 		return news.Event{}, err
 	}
 	var ev news.Event
 	err = s.write(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
-			ON CONFLICT (id) DO NOTHING`, row...)
+			ON CONFLICT (id) DO NOTHING`, vals...)
 		if err != nil {
 			return err
 		}
@@ -331,13 +330,13 @@ func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, 
 	if !storable(a.ID) {
 		return news.Event{}, notFound(a.ID)
 	}
-	row, err := articleToDB(a)
+	vals, err := articleToDB(a)
 	if err != nil {
 		return news.Event{}, err
 	}
 	var ev news.Event
 	err = s.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE articles SET `+updateSet+` WHERE id = $1`, row...)
+		tag, err := tx.Exec(ctx, `UPDATE articles SET `+updateSet+` WHERE id = $1`, vals...)
 		if err != nil {
 			return err
 		}
@@ -352,7 +351,7 @@ func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, 
 
 // UpsertArticle creates or replaces an article, reporting changed=false (and no event) when the stored one is already equal.
 func (s *Store) UpsertArticle(ctx context.Context, a news.Article) (news.Event, bool, error) {
-	row, err := articleToDB(a)
+	vals, err := articleToDB(a)
 	if err != nil {
 		return news.Event{}, false, err
 	}
@@ -362,13 +361,13 @@ func (s *Store) UpsertArticle(ctx context.Context, a news.Article) (news.Event, 
 		ev, changed = news.Event{}, false
 		old, err := getArticle(ctx, tx, a.ID)
 		switch {
-		case err == nil && equal(old, a):
+		case err == nil && old.Equal(a):
 			return nil
 		case err != nil && news.ErrorCode(err) != news.ENotFound:
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
-			ON CONFLICT (id) DO UPDATE SET `+upsertSet, row...); err != nil {
+			ON CONFLICT (id) DO UPDATE SET `+upsertSet, vals...); err != nil {
 			return err
 		}
 		changed = true
@@ -431,7 +430,7 @@ func scanEvent(r pgx.CollectableRow) (news.Event, error) {
 		if err := json.Unmarshal([]byte(*data), &ev.Article); err != nil {
 			return news.Event{}, fmt.Errorf("postgres: event %d: %w", ev.Seq, err)
 		}
-		ev.Article = normalize(ev.Article)
+		ev.Article = row.Normalize(ev.Article)
 	}
 	return ev, nil
 }
@@ -443,15 +442,6 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 		return s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&seq)
 	})
 	return seq, err
-}
-
-// equal reports whether two articles have equal fields, times compared as
-// instants and a nil body equal to an empty one.
-func equal(a, b news.Article) bool {
-	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary &&
-		slices.Equal(a.Body, b.Body) && a.URL == b.URL && a.Source == b.Source &&
-		a.Category == b.Category && a.Image == b.Image && a.Flash == b.Flash &&
-		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
 }
 
 // attempts is how many times a read, or a write transaction that failed
@@ -507,7 +497,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx pgx.Tx) error) (commit
 func appendEvent(ctx context.Context, tx pgx.Tx, typ news.EventType, a news.Article) (news.Event, error) {
 	var data *string // NULL for a delete, whose event carries the id only
 	if typ == news.EventArticle {
-		a = normalize(a)
+		a = row.Normalize(a)
 		b, err := json.Marshal(a)
 		if err != nil {
 			return news.Event{}, err
@@ -534,16 +524,11 @@ const (
 )
 
 // articleToDB returns the values of insertColumns, or EInvalid for an
-// article PostgreSQL cannot keep exactly.
+// article PostgreSQL cannot keep exactly: besides the shared rules of
+// row.Values, its text type holds no NUL and no invalid UTF-8. (The JSON of
+// the body escapes NUL and replaces invalid UTF-8, so the body needs no
+// check.)
 func articleToDB(a news.Article) ([]any, error) {
-	for _, t := range []struct {
-		field string
-		v     time.Time
-	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
-		if !t.v.IsZero() && (t.v.UnixNano() == math.MinInt64 || !time.Unix(0, t.v.UnixNano()).Equal(t.v)) {
-			return nil, news.FieldError(t.field, "must be between the years 1678 and 2262")
-		}
-	}
 	for _, f := range []struct{ field, v string }{
 		{"id", a.ID}, {"title", a.Title}, {"summary", a.Summary}, {"url", a.URL},
 		{"source", a.Source}, {"category", a.Category}, {"image", a.Image},
@@ -552,66 +537,11 @@ func articleToDB(a news.Article) ([]any, error) {
 			return nil, news.FieldError(f.field, "must be UTF-8 text without NUL characters")
 		}
 	}
-	// The JSON of the body escapes NUL and replaces invalid UTF-8, as it does
-	// in the SQLite store, so the body needs no check.
-	body, err := json.Marshal(normalize(a).Body)
-	if err != nil {
-		return nil, err
-	}
-	return []any{a.ID, a.Title, a.Summary, string(body), a.URL, a.Source, a.Category, foldCategory(a.Category),
-		a.Image, a.Flash, timeToDB(a.PublishedAt), timeToDB(a.UpdatedAt)}, nil
+	return row.Values(a)
 }
 
 // storable reports whether PostgreSQL's text type can hold s.
 func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
-
-// scanner is a pgx.Row, or a row of pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-func scanArticle(r scanner) (news.Article, error) {
-	var a news.Article
-	var body string
-	var pub, upd int64
-	if err := r.Scan(&a.ID, &a.Title, &a.Summary, &body, &a.URL, &a.Source, &a.Category, &a.Image,
-		&a.Flash, &pub, &upd); err != nil {
-		return news.Article{}, err
-	}
-	if err := json.Unmarshal([]byte(body), &a.Body); err != nil {
-		return news.Article{}, fmt.Errorf("postgres: article %q: body: %w", a.ID, err)
-	}
-	a.PublishedAt, a.UpdatedAt = timeFromDB(pub), timeFromDB(upd)
-	return normalize(a), nil
-}
-
-// normalize gives an article the form the store returns: UTC times and a
-// non-nil body, so the JSON API always sends "body": [].
-func normalize(a news.Article) news.Article {
-	a.PublishedAt, a.UpdatedAt = a.PublishedAt.UTC(), a.UpdatedAt.UTC()
-	if a.Body == nil {
-		a.Body = []string{}
-	}
-	return a
-}
-
-// foldCategory is the key by which categories match regardless of case; the
-// SQLite store's, so both stores match the same categories.
-func foldCategory(c string) string { return strings.ToLower(c) }
-
-// timeToDB encodes a time as unix nanoseconds; the zero time, which has
-// none, as the smallest int64, so it still sorts oldest.
-func timeToDB(t time.Time) int64 {
-	if t.IsZero() {
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
-
-func timeFromDB(n int64) time.Time {
-	if n == math.MinInt64 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
 
 // storeError is a *news.Error for the client, whose message names no host or
 // user, that still carries the driver's error for the server's log.

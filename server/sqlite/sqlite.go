@@ -8,17 +8,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"newswidget/app/news"
+	"newswidget/server/internal/row"
 )
 
 // FileName is the name of the database file inside the directory given to Open.
@@ -146,13 +145,13 @@ func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Arti
 	var where []string
 	var args []any
 	if f.Category != "" {
-		where, args = append(where, `category_key = ?`), append(args, foldCategory(f.Category))
+		where, args = append(where, `category_key = ?`), append(args, row.FoldCategory(f.Category))
 	}
 	if f.Flash != nil {
 		where, args = append(where, `flash = ?`), append(args, *f.Flash)
 	}
 	if !f.Before.IsZero() {
-		where, args = append(where, `(published_at, id) < (?, ?)`), append(args, timeToDB(f.Before.PublishedAt), f.Before.ID)
+		where, args = append(where, `(published_at, id) < (?, ?)`), append(args, row.TimeToDB(f.Before.PublishedAt), f.Before.ID)
 	}
 	q := `SELECT ` + articleColumns + ` FROM articles`
 	if len(where) > 0 {
@@ -168,7 +167,7 @@ func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Arti
 	defer rows.Close()
 	list := []news.Article{}
 	for rows.Next() {
-		a, err := scanArticle(rows)
+		a, err := row.Scan(rows)
 		if err != nil {
 			return nil, news.Cursor{}, err
 		}
@@ -197,7 +196,7 @@ type queryer interface {
 }
 
 func getArticle(ctx context.Context, q queryer, id string) (news.Article, error) {
-	a, err := scanArticle(q.QueryRowContext(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = ?`, id))
+	a, err := row.Scan(q.QueryRowContext(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return news.Article{}, news.Errorf(news.ENotFound, "there is no article %q", id)
 	}
@@ -208,12 +207,12 @@ func getArticle(ctx context.Context, q queryer, id string) (news.Article, error)
 func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, error) {
 	var ev news.Event
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		row, err := articleToDB(a)
+		vals, err := row.Values(a)
 		if err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
-			ON CONFLICT (id) DO NOTHING`, row...)
+			ON CONFLICT (id) DO NOTHING`, vals...)
 		if err != nil {
 			return err
 		}
@@ -232,11 +231,11 @@ func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, 
 func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, error) {
 	var ev news.Event
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		row, err := articleToDB(a)
+		vals, err := row.Values(a)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE articles SET `+updateSet+` WHERE id = ?`, slices.Concat(row[1:], []any{a.ID})...)
+		res, err := tx.ExecContext(ctx, `UPDATE articles SET `+updateSet+` WHERE id = ?`, slices.Concat(vals[1:], []any{a.ID})...)
 		if err != nil {
 			return err
 		}
@@ -256,19 +255,19 @@ func (s *Store) UpsertArticle(ctx context.Context, a news.Article) (news.Event, 
 	var ev news.Event
 	changed := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		row, err := articleToDB(a)
+		vals, err := row.Values(a)
 		if err != nil {
 			return err
 		}
 		old, err := getArticle(ctx, tx, a.ID)
 		switch {
-		case err == nil && equal(old, a):
+		case err == nil && old.Equal(a):
 			return nil
 		case err != nil && news.ErrorCode(err) != news.ENotFound:
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
-			ON CONFLICT (id) DO UPDATE SET `+updateSet, slices.Concat(row, row[1:])...); err != nil {
+			ON CONFLICT (id) DO UPDATE SET `+updateSet, slices.Concat(vals, vals[1:])...); err != nil {
 			return err
 		}
 		changed = true
@@ -321,7 +320,7 @@ func (s *Store) EventsSince(ctx context.Context, seq int64, limit int) ([]news.E
 			if err := json.Unmarshal([]byte(data.String), &ev.Article); err != nil {
 				return nil, fmt.Errorf("sqlite: event %d: %w", ev.Seq, err)
 			}
-			ev.Article = normalize(ev.Article)
+			ev.Article = row.Normalize(ev.Article)
 		}
 		events = append(events, ev)
 	}
@@ -333,15 +332,6 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 	var seq int64
 	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&seq)
 	return seq, err
-}
-
-// equal reports whether two articles have equal fields, times compared as
-// instants and a nil body equal to an empty one.
-func equal(a, b news.Article) bool {
-	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary &&
-		slices.Equal(a.Body, b.Body) && a.URL == b.URL && a.Source == b.Source &&
-		a.Category == b.Category && a.Image == b.Image && a.Flash == b.Flash &&
-		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
 }
 
 // write runs fn in one transaction on the writer connection.
@@ -375,7 +365,7 @@ func writeError(err error) error {
 func appendEvent(ctx context.Context, tx *sql.Tx, typ news.EventType, a news.Article) (news.Event, error) {
 	var data any // NULL for a delete, whose event carries the id only
 	if typ == news.EventArticle {
-		a = normalize(a)
+		a = row.Normalize(a)
 		b, err := json.Marshal(a)
 		if err != nil {
 			return news.Event{}, err
@@ -394,67 +384,3 @@ const (
 	updateSet     = `title = ?, summary = ?, body = ?, url = ?, source = ?, category = ?, category_key = ?,
 		image = ?, flash = ?, published_at = ?, updated_at = ?`
 )
-
-// articleToDB returns the values of insertColumns.
-func articleToDB(a news.Article) ([]any, error) {
-	for _, t := range []struct {
-		field string
-		v     time.Time
-	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
-		if !t.v.IsZero() && (t.v.UnixNano() == math.MinInt64 || !time.Unix(0, t.v.UnixNano()).Equal(t.v)) {
-			return nil, news.FieldError(t.field, "must be between the years 1678 and 2262")
-		}
-	}
-	body, err := json.Marshal(normalize(a).Body)
-	if err != nil {
-		return nil, err
-	}
-	return []any{a.ID, a.Title, a.Summary, string(body), a.URL, a.Source, a.Category, foldCategory(a.Category),
-		a.Image, a.Flash, timeToDB(a.PublishedAt), timeToDB(a.UpdatedAt)}, nil
-}
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanArticle(r scanner) (news.Article, error) {
-	var a news.Article
-	var body string
-	var pub, upd int64
-	if err := r.Scan(&a.ID, &a.Title, &a.Summary, &body, &a.URL, &a.Source, &a.Category, &a.Image,
-		&a.Flash, &pub, &upd); err != nil {
-		return news.Article{}, err
-	}
-	if err := json.Unmarshal([]byte(body), &a.Body); err != nil {
-		return news.Article{}, fmt.Errorf("sqlite: article %q: body: %w", a.ID, err)
-	}
-	a.PublishedAt, a.UpdatedAt = timeFromDB(pub), timeFromDB(upd)
-	return normalize(a), nil
-}
-
-// normalize gives an article the form the store returns: UTC times and a
-// non-nil body, so the JSON API always sends "body": [].
-func normalize(a news.Article) news.Article {
-	a.PublishedAt, a.UpdatedAt = a.PublishedAt.UTC(), a.UpdatedAt.UTC()
-	if a.Body == nil {
-		a.Body = []string{}
-	}
-	return a
-}
-
-// foldCategory is the key by which categories match regardless of case.
-func foldCategory(c string) string { return strings.ToLower(c) }
-
-// timeToDB encodes a time as unix nanoseconds; the zero time, which has
-// none, as the smallest int64, so it still sorts oldest.
-func timeToDB(t time.Time) int64 {
-	if t.IsZero() {
-		return math.MinInt64
-	}
-	return t.UnixNano()
-}
-
-func timeFromDB(n int64) time.Time {
-	if n == math.MinInt64 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}

@@ -1,0 +1,87 @@
+// Package row is the one shape in which both SQL stores (SQLite and
+// PostgreSQL) keep an article: the column values, their encoding and the
+// form an article is returned in, so the two stores cannot drift apart.
+package row
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"newswidget/app/news"
+)
+
+// Values returns an article's column values, in the order id, title,
+// summary, body (JSON), url, source, category, category key, image, flash,
+// published_at, updated_at (unix nanoseconds); EInvalid for a time the
+// nanosecond columns cannot hold exactly.
+func Values(a news.Article) ([]any, error) {
+	for _, t := range []struct {
+		field string
+		v     time.Time
+	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
+		if !t.v.IsZero() && (t.v.UnixNano() == math.MinInt64 || !time.Unix(0, t.v.UnixNano()).Equal(t.v)) {
+			return nil, news.FieldError(t.field, "must be between the years 1678 and 2262")
+		}
+	}
+	body, err := json.Marshal(Normalize(a).Body)
+	if err != nil {
+		return nil, err
+	}
+	return []any{a.ID, a.Title, a.Summary, string(body), a.URL, a.Source, a.Category, FoldCategory(a.Category),
+		a.Image, a.Flash, TimeToDB(a.PublishedAt), TimeToDB(a.UpdatedAt)}, nil
+}
+
+// Scanner is a database row.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Scan reads an article from the columns id, title, summary, body, url,
+// source, category, image, flash, published_at, updated_at.
+func Scan(r Scanner) (news.Article, error) {
+	var a news.Article
+	var body string
+	var pub, upd int64
+	if err := r.Scan(&a.ID, &a.Title, &a.Summary, &body, &a.URL, &a.Source, &a.Category, &a.Image,
+		&a.Flash, &pub, &upd); err != nil {
+		return news.Article{}, err
+	}
+	if err := json.Unmarshal([]byte(body), &a.Body); err != nil {
+		return news.Article{}, fmt.Errorf("article %q: body: %w", a.ID, err)
+	}
+	a.PublishedAt, a.UpdatedAt = TimeFromDB(pub), TimeFromDB(upd)
+	return Normalize(a), nil
+}
+
+// Normalize gives an article the form a store returns: UTC times and a
+// non-nil body, so the JSON API always sends "body": [].
+func Normalize(a news.Article) news.Article {
+	a.PublishedAt, a.UpdatedAt = a.PublishedAt.UTC(), a.UpdatedAt.UTC()
+	if a.Body == nil {
+		a.Body = []string{}
+	}
+	return a
+}
+
+// FoldCategory is the key by which categories match regardless of case,
+// done in Go so both databases match the same categories whatever their
+// collation.
+func FoldCategory(c string) string { return strings.ToLower(c) }
+
+// TimeToDB encodes a time as unix nanoseconds; the zero time, which has
+// none, as the smallest int64, so it still sorts oldest.
+func TimeToDB(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// TimeFromDB decodes TimeToDB.
+func TimeFromDB(n int64) time.Time {
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
