@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	xhtml "golang.org/x/net/html"
 )
@@ -23,7 +22,7 @@ func TestPrerenderMatchesWasm(t *testing.T) {
 			open(t, b, host)
 			// the frame of this host page: its URL names the page's origin
 			f := b.frame(t, url.QueryEscape(strings.TrimPrefix(host, "http://")))
-			waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+			waitWasm(t, f)
 			var got string
 			eval(t, f, `document.querySelector(".nw").textContent`, &got)
 			if got = squash(got); got != want {

@@ -61,11 +61,7 @@ func TestTwoWidgetsSideBySide(t *testing.T) {
 
 func TestBadAttributeWarnsAndUsesDefault(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
-	host := hostPage(t, hostHTML(ws.URL, `data-limit="lots" data-theme="neon" data-loading="eager"`))
-	b := newBrowser(t)
-	open(t, b, host)
-	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	b, f := openWidget(t, ws, `data-limit="lots" data-theme="neon" data-loading="eager"`)
 	warns := strings.Join(b.lines("warning:"), "\n")
 	for _, want := range []string{`data-limit="lots" is not valid; using "10"`, `data-theme="neon" is not valid; using "auto"`} {
 		if !strings.Contains(warns, want) {
@@ -97,7 +93,7 @@ func TestNoLayoutShift(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitWasm(t, f)
 	time.Sleep(time.Second) // resize messages and any late shifts
 	var cls float64
 	var boxH, contentH float64
@@ -114,11 +110,7 @@ func TestNoLayoutShift(t *testing.T) {
 
 func TestAutoThemeFollowsColorScheme(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
-	host := hostPage(t, hostHTML(ws.URL, `data-loading="eager"`))
-	b := newBrowser(t)
-	open(t, b, host)
-	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	b, f := openWidget(t, ws, `data-loading="eager"`)
 	for _, tc := range []struct{ scheme, bg string }{{"dark", "rgb(22, 24, 28)"}, {"light", "rgb(255, 255, 255)"}, {"dark", "rgb(22, 24, 28)"}} {
 		if err := chromedp.Run(f, chromedp.ActionFunc(func(ctx context.Context) error {
 			return emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: tc.scheme}}).Do(ctx)
@@ -141,11 +133,7 @@ func TestAutoThemeFollowsColorScheme(t *testing.T) {
 
 func TestRightToLeft(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
-	host := hostPage(t, hostHTML(ws.URL, `data-locale="ar" data-loading="eager"`))
-	b := newBrowser(t)
-	open(t, b, host)
-	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	b, f := openWidget(t, ws, `data-locale="ar" data-loading="eager"`)
 	var dir, label, anim, prerendered string
 	eval(t, f, `document.querySelector(".nw").dir`, &dir)
 	eval(t, f, `document.querySelector(".nw-ticker-label").textContent`, &label)
@@ -164,6 +152,7 @@ func TestRightToLeft(t *testing.T) {
 	if !strings.Contains(resp, prerendered) {
 		t.Errorf("wasm shows the time %q, which the prerender does not", prerendered)
 	}
+	b.noPageErrors(t)
 }
 
 func TestMountUpdateDestroy(t *testing.T) {
@@ -182,7 +171,7 @@ func TestMountUpdateDestroy(t *testing.T) {
 	eval(t, b.ctx, `document.querySelectorAll(".newswidget").forEach(function(e){e.remove()}),0`, &n)
 	eval(t, b.ctx, `window.__w=NewsWidget.mount(document.getElementById("slot"),{layout:"list",limit:"2",loading:"eager"}),1`, &n)
 	f := b.frame(t, "layout=list")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitWasm(t, f)
 	waitJS(t, f, `document.querySelectorAll(".nw-item").length===2`, 5*time.Second)
 	// A message that claims to be the frame's but comes from elsewhere (the
 	// page itself) is ignored.

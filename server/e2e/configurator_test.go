@@ -60,11 +60,7 @@ func TestContrast(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
 	for _, theme := range []string{"light", "dark"} {
 		t.Run(theme, func(t *testing.T) {
-			host := hostPage(t, hostHTML(ws.URL, `data-loading="eager" data-theme="`+theme+`"`))
-			b := newBrowser(t)
-			open(t, b, host)
-			f := b.frame(t, "/embed")
-			waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+			b, f := openWidget(t, ws, `data-loading="eager" data-theme="`+theme+`"`)
 			var pairs [][3]string
 			eval(t, f, `(function(){
 				function bg(e){for(;e;e=e.parentElement){var c=getComputedStyle(e).backgroundColor;if(c!=="rgba(0, 0, 0, 0)"&&c!=="transparent")return c}return "rgb(255, 255, 255)"}
@@ -75,6 +71,7 @@ func TestContrast(t *testing.T) {
 					t.Errorf("%s: %s on %s is %.2f:1, want at least 4.5:1", p[0], p[1], p[2], r)
 				}
 			}
+			b.noPageErrors(t)
 		})
 	}
 }

@@ -321,3 +321,22 @@ func profileDir(t *testing.T) string {
 }
 
 func fmtSscan(s string, f *float64) (int, error) { return fmt.Sscan(s, f) }
+
+// openWidget opens a publisher's page with the tag (and attrs) in a new
+// browser, and returns the browser and the widget's frame once the wasm has
+// taken over from the prerender.
+func openWidget(t *testing.T, ws *widgetServer, attrs string, opts ...chromedp.ExecAllocatorOption) (*browser, context.Context) {
+	t.Helper()
+	host := hostPage(t, hostHTML(ws.URL, attrs))
+	b := newBrowser(t, opts...)
+	open(t, b, host)
+	f := b.frame(t, "/embed")
+	waitWasm(t, f)
+	return b, f
+}
+
+// waitWasm waits for the wasm's own render, which marks the root data-wasm.
+func waitWasm(t *testing.T, f context.Context) {
+	t.Helper()
+	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+}

@@ -37,11 +37,7 @@ func TestHostileFeedInTheWidget(t *testing.T) {
 	}))
 	t.Cleanup(feedSrv.Close)
 
-	host := hostPage(t, hostHTML(ws.URL, `data-loading="eager"`))
-	b := newBrowser(t)
-	open(t, b, host)
-	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	b, f := openWidget(t, ws, `data-loading="eager"`)
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 
 	p := feed.NewPoller(ws.Store, []string{feedSrv.URL})

@@ -39,7 +39,7 @@ func TestLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second) // the wasm runs
+	waitWasm(t, f) // the wasm runs
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 	// the stream is open before we publish
 	deadline := time.Now().Add(5 * time.Second)
@@ -114,11 +114,7 @@ func subscribed(t *testing.T, ws *widgetServer) bool {
 // restarting the loop nor jumping by the new item's width.
 func TestNewFlashDoesNotJump(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
-	host := hostPage(t, hostHTML(ws.URL, `data-loading="eager" data-speed="60"`))
-	b := newBrowser(t)
-	open(t, b, host)
-	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	b, f := openWidget(t, ws, `data-loading="eager" data-speed="60"`)
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 	time.Sleep(1500 * time.Millisecond) // well into the loop
 	// The first headline of the visible copy whose left edge is in view.
@@ -152,11 +148,7 @@ func TestNewFlashDoesNotJump(t *testing.T) {
 // widget is open: it changes in place, then leaves the ticker and the list.
 func TestLiveUpdateAndDelete(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
-	host := hostPage(t, hostHTML(ws.URL, `data-loading="eager"`))
-	b := newBrowser(t)
-	open(t, b, host)
-	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	b, f := openWidget(t, ws, `data-loading="eager"`)
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 
 	send := func(method, path string, body map[string]any, want int) {

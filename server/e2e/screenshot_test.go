@@ -21,7 +21,7 @@ func TestScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := b.frame(t, "/embed")
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitWasm(t, f)
 	time.Sleep(1500 * time.Millisecond) // let the ticker scroll a little and the frame settle
 	var png []byte
 	if err := chromedp.Run(b.ctx, chromedp.FullScreenshot(&png, 100)); err != nil {

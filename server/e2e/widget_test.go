@@ -59,7 +59,7 @@ func TestWidgetEndToEnd(t *testing.T) {
 
 	// go-app's engine has taken over: its first render drops the embedded
 	// data element, and the pause button (a go-app event handler) works.
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitWasm(t, f)
 
 	// The iframe is exactly as tall as its content.
 	waitJS(t, b.ctx, `(function(){var h=document.querySelector(".newswidget").getBoundingClientRect().height;return h>100})()`, 5*time.Second)
