@@ -38,6 +38,13 @@ $(HELLO): server/bench/hello/main.go go.mod go.sum
 $(HELLO).br: $(HELLO)
 	$(GO) run ./server/cmd/compress $(HELLO)
 
+# The performance harness: every budgeted figure beside its anchor in one run
+# (server/bench), printed as a table and written to web/dist/bench.json.
+# BENCH_FLAGS=-quick for a shorter run; it installs nginx-light, wrk and
+# chromium from Debian when they are missing.
+bench: wasm $(HELLO).br
+	$(GO) run ./server/bench $(BENCH_FLAGS)
+
 test: wasm $(HELLO).br
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
@@ -48,6 +55,21 @@ size: wasm
 # The README's picture, taken by the browser tests' own headless Chromium.
 screenshot: wasm
 	NEWSWIDGET_SCREENSHOT=$(CURDIR)/web/screenshot.png $(GO) test -count=1 -run TestScreenshot ./server/e2e
+
+# Every fuzz target for FUZZTIME each (make test runs their seeds), then
+# the executions of each; a failure stops here with the input written to
+# the package's testdata/fuzz/.
+FUZZTIME ?= 20s
+FUZZ_PKGS := ./app/news ./server ./server/feed
+fuzz:
+	@set -e; sum=""; for pkg in $(FUZZ_PKGS); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$t ($$pkg, $(FUZZTIME))"; \
+	    out=$$($(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+	    echo "$$out" | grep 'execs:' | tail -1; \
+	    sum="$$sum$$(printf '%-22s %-14s %s' $$t $$pkg "$$(echo "$$out" | grep -o 'execs: [0-9]*' | tail -1)")\n"; \
+	  done; \
+	done; printf "\nfuzzed for $(FUZZTIME) each:\n$$sum"
 
 clean:
 	rm -rf bin $(DIST)/*.wasm* $(DIST)/wasm_exec.js

@@ -16,7 +16,12 @@ import (
 
 // GET /api/articles?limit=&category=&flash=&before=
 func (s *Server) handleListArticles(w http.ResponseWriter, r *http.Request) {
-	f, err := parseFilter(r.URL.Query())
+	q, err := strictQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := parseFilter(q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -27,6 +32,16 @@ func (s *Server) handleListArticles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeEncoded(w, r, e, "public, max-age=5, stale-while-revalidate=30")
+}
+
+// strictQuery parses a request's query, refusing a malformed one that
+// r.URL.Query would silently cut short.
+func strictQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, news.Errorf(news.EInvalid, "the query string is malformed: %v", err)
+	}
+	return q, nil
 }
 
 // parseFilter reads a listing's query, refusing bad values by name.

@@ -176,7 +176,12 @@ func (s *Server) pump(seq int64) {
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	raw := r.Header.Get("Last-Event-ID")
 	if raw == "" {
-		raw = r.URL.Query().Get("since")
+		q, err := strictQuery(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		raw = q.Get("since")
 	}
 	since, err := news.ParseSeq(raw)
 	if err != nil {

@@ -88,6 +88,10 @@ func newTestServer(t *testing.T, opts ...func(*server.Options)) *testServer {
 		Heartbeat:        50 * time.Millisecond,
 		SubscriberBuffer: 2,
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Every test client is 127.0.0.1: the rate limits are off except
+		// where a test turns them on (ratelimit_test.go).
+		EventsLimit:  server.RateLimit{Burst: -1},
+		PublishLimit: server.RateLimit{Burst: -1},
 	}
 	for _, f := range opts {
 		f(&o)

@@ -33,6 +33,15 @@ type Options struct {
 	// SubscriberBuffer is how many events may wait for a slow SSE client
 	// before it is dropped; default 64.
 	SubscriberBuffer int
+	// EventsLimit and PublishLimit bound, per client address, event-stream
+	// connects and publishing requests; past them a client gets 429 with
+	// Retry-After. Zero fields take DefaultEventsLimit's and
+	// DefaultPublishLimit's; a negative one turns the limit off.
+	EventsLimit, PublishLimit RateLimit
+	// TrustProxy says the server is behind a reverse proxy that appends the
+	// client's address to X-Forwarded-For; only then is that header read
+	// (its last entry) to tell clients apart. Off, the peer address counts.
+	TrustProxy bool
 }
 
 // Server serves every route of newswidget.
@@ -43,6 +52,9 @@ type Server struct {
 	log        *slog.Logger
 	health     func() any
 	heartbeat  time.Duration
+	trustProxy bool
+
+	eventsLimit, publishLimit *limiter
 
 	static  *staticSet
 	catalog *catalog
@@ -79,12 +91,15 @@ func New(opts Options) (*Server, error) {
 		log:        opts.Logger,
 		health:     opts.Health,
 		heartbeat:  opts.Heartbeat,
+		trustProxy: opts.TrustProxy,
 		static:     static,
 		metrics:    newMetrics(),
 		pokeCh:     make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		pumpDone:   make(chan struct{}),
 	}
+	s.eventsLimit = newLimiter(opts.EventsLimit, DefaultEventsLimit)
+	s.publishLimit = newLimiter(opts.PublishLimit, DefaultPublishLimit)
 	s.hub = NewHub(opts.SubscriberBuffer, s.metrics.subscribers)
 	s.catalog = newCatalog(opts.Store)
 	seq, err := opts.Store.LastSeq(context.Background())
@@ -122,15 +137,16 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /embed", s.handleEmbed)
 	m.HandleFunc("GET /articles/{id}", s.handleArticlePage)
 
+	publish := func(h http.HandlerFunc) http.HandlerFunc { return s.limited(s.publishLimit, "publishing requests", h) }
 	m.HandleFunc("GET /api/articles", s.handleListArticles)
-	m.HandleFunc("POST /api/articles", s.handleCreateArticle)
+	m.HandleFunc("POST /api/articles", publish(s.handleCreateArticle))
 	m.HandleFunc("GET /api/articles/{id}", s.handleGetArticle)
-	m.HandleFunc("PUT /api/articles/{id}", s.handleUpdateArticle)
-	m.HandleFunc("DELETE /api/articles/{id}", s.handleDeleteArticle)
+	m.HandleFunc("PUT /api/articles/{id}", publish(s.handleUpdateArticle))
+	m.HandleFunc("DELETE /api/articles/{id}", publish(s.handleDeleteArticle))
 	m.HandleFunc("OPTIONS /api/articles", s.handlePreflight)
 	m.HandleFunc("OPTIONS /api/articles/{id}", s.handlePreflight)
 	m.HandleFunc("OPTIONS /api/events", s.handlePreflight)
-	m.HandleFunc("GET /api/events", s.handleEvents)
+	m.HandleFunc("GET /api/events", s.limited(s.eventsLimit, "event-stream connections", s.handleEvents))
 	m.HandleFunc("/api/articles", s.handleMethodNotAllowed("GET, POST, OPTIONS"))
 	m.HandleFunc("/api/articles/{id}", s.handleMethodNotAllowed("GET, PUT, DELETE, OPTIONS"))
 	m.HandleFunc("/api/events", s.handleMethodNotAllowed("GET, OPTIONS"))
@@ -142,10 +158,13 @@ func (s *Server) routes() {
 	s.mux = m
 }
 
-// ServeHTTP serves a request, recovering a panicking handler into a 500.
+// ServeHTTP serves a request, recovering a panicking handler into a 500; a
+// handler that panics after starting its response has the connection
+// aborted instead, so the client sees a broken response, not a short one.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
+		abort := false
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
@@ -153,11 +172,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 			if !rec.wrote {
 				s.writeError(rec, r, news.Errorf(news.EInternal, "internal error"))
+			} else {
+				rec.status, abort = http.StatusInternalServerError, true
 			}
 		}
 		_, pattern := s.mux.Handler(r)
 		s.metrics.observe(pattern, rec.status)
+		if abort {
+			panic(http.ErrAbortHandler)
+		}
 	}()
+	if headerBytes(r) > MaxRequestHeaderBytes {
+		s.writeError(rec, r, errHeaderTooLarge)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
@@ -211,6 +239,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	if se := (*statusError)(nil); errors.As(err, &se) {
+		status = se.status
 	}
 	if e.Code == news.EUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="newswidget"`)

@@ -36,8 +36,7 @@ func ParseColor(s string) (string, bool) {
 			return "", false
 		}
 		for _, a := range args {
-			a = strings.TrimSuffix(strings.TrimSuffix(a, "%"), "deg")
-			if _, err := strconv.ParseFloat(a, 64); err != nil {
+			if !cssNumber(strings.TrimSuffix(strings.TrimSuffix(a, "%"), "deg")) {
 				return "", false
 			}
 		}
@@ -47,6 +46,28 @@ func ParseColor(s string) (string, bool) {
 		return s, true
 	}
 	return "", false
+}
+
+// cssNumber reports whether s is a plain decimal number, [+-]digits[.digits]
+// or [+-].digits: what the loader accepts and every browser parses (no
+// exponents, no NaN or Inf, no hex floats or underscores, which
+// strconv.ParseFloat would take).
+func cssNumber(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	digits, dot := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // namedColors are the CSS named colours and system colours: the names a

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -155,6 +156,17 @@ func (a *Article) Validate() error {
 		return FieldError("source", "must be at most %d characters", MaxSourceLen)
 	case utf8.RuneCountInString(a.Category) > MaxCategoryLen:
 		return FieldError("category", "must be at most %d characters", MaxCategoryLen)
+	}
+	// Dates a store keeps as nanoseconds and JSON can carry; one out of
+	// range would fail the write (and, from a feed, the whole poll) or break
+	// every listing that holds the article.
+	for _, d := range []struct {
+		field string
+		t     time.Time
+	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
+		if n := d.t.UnixNano(); !d.t.IsZero() && (n == math.MinInt64 || !time.Unix(0, n).Equal(d.t)) {
+			return FieldError(d.field, "must be between the years 1678 and 2262")
+		}
 	}
 	for _, p := range a.Body {
 		if utf8.RuneCountInString(p) > MaxParagraphLen {

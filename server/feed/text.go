@@ -15,8 +15,10 @@ var strict = bluemonday.StrictPolicy()
 
 // skipContent are elements whose content is never readable text: it is
 // dropped with the element so no script or style source leaks into a title.
+// xmp and plaintext hold raw markup, which would come out as tags in the text.
 var skipContent = set("script", "style", "noscript", "template", "iframe", "frame", "frameset",
-	"object", "embed", "noembed", "noframes", "svg", "math", "head", "title", "textarea", "select")
+	"object", "embed", "noembed", "noframes", "svg", "math", "head", "title", "textarea", "select",
+	"xmp", "plaintext")
 
 // blockTags end a paragraph, so words on either side are not glued together.
 var blockTags = set("p", "div", "br", "hr", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3",
@@ -80,9 +82,11 @@ func chunks(s string) []string {
 func plain(fragment string) string {
 	t := html.UnescapeString(strict.Sanitize(fragment))
 	t = strings.ToValidUTF8(t, "\uFFFD")
+	// A control character becomes a space, not nothing: dropping it could
+	// join a '<' to a letter ("<\x01img …") and make a tag of inert text.
 	t = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && !unicode.IsSpace(r) {
-			return -1
+		if unicode.IsControl(r) {
+			return ' '
 		}
 		return r
 	}, t)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 )
 
 // flagNames are the server's flags, as DESIGN.md and other tools name them.
-var flagNames = []string{"addr", "data", "admin-token", "origins", "feed", "feed-interval", "postgres"}
+var flagNames = []string{"addr", "data", "admin-token", "origins", "feed", "feed-interval", "postgres", "trust-proxy"}
 
 // envName is the environment variable of a flag.
 func envName(flag string) string {
@@ -50,6 +51,7 @@ func show(c config) map[string]string {
 		"feed":          strings.Join(c.feeds, ","),
 		"feed-interval": c.feedInterval.String(),
 		"postgres":      c.postgres,
+		"trust-proxy":   strconv.FormatBool(c.trustProxy),
 	}
 }
 
@@ -62,7 +64,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	}
 	want := map[string]string{
 		"addr": "localhost:8080", "data": "./data", "admin-token": "", "origins": "", "feed": "",
-		"feed-interval": feed.DefaultInterval.String(), "postgres": "",
+		"feed-interval": feed.DefaultInterval.String(), "postgres": "", "trust-proxy": "false",
 	}
 	got := show(c)
 	for _, name := range flagNames {
@@ -116,6 +118,7 @@ func TestParseFlagsEnv(t *testing.T) {
 			"https://env.example/rss,https://env.example/atom", "https://flag.example/feed.json"},
 		{"feed-interval", "90s", "2m", "1m30s", "2m0s"},
 		{"postgres", "postgres://env@db/nw", "postgres://flag@db/nw", "postgres://env@db/nw", "postgres://flag@db/nw"},
+		{"trust-proxy", "true", "false", "true", "false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {
@@ -134,7 +137,8 @@ func TestParseFlagsEnv(t *testing.T) {
 			t.Run("command line wins", func(t *testing.T) {
 				clearEnv(t)
 				t.Setenv(name, tt.env)
-				c, err := parseFlags([]string{"-" + tt.flag, tt.cmdline}, &bytes.Buffer{})
+				// -name=value, the one form a boolean flag takes too
+				c, err := parseFlags([]string{"-" + tt.flag + "=" + tt.cmdline}, &bytes.Buffer{})
 				if err != nil {
 					t.Fatalf("%s=%q -%s %q: %v", name, tt.env, tt.flag, tt.cmdline, err)
 				}

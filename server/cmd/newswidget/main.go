@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -61,6 +60,7 @@ type config struct {
 	addr, data, adminToken, postgres string
 	origins, feeds                   listFlag
 	feedInterval                     time.Duration
+	trustProxy                       bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -74,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.feeds, "feed", "`URL` of an RSS, Atom or JSON Feed to ingest (repeatable)")
 	fs.DurationVar(&c.feedInterval, "feed-interval", feed.DefaultInterval, "how often to poll each feed")
 	fs.StringVar(&c.postgres, "postgres", "", "PostgreSQL `DSN` for a store shared by several nodes; default the SQLite store under -data")
+	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "the server is behind a reverse proxy or CDN: rate limits count the client in X-Forwarded-For")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -144,7 +145,7 @@ func run(args []string) error {
 	}
 
 	var poller *feed.Poller
-	opts := server.Options{Store: store, AdminToken: c.adminToken, Origins: c.origins, Logger: log}
+	opts := server.Options{Store: store, AdminToken: c.adminToken, Origins: c.origins, Logger: log, TrustProxy: c.trustProxy}
 	if len(c.feeds) > 0 {
 		poller = feed.NewPoller(store, c.feeds)
 		poller.Interval, poller.Logger = c.feedInterval, log
@@ -167,15 +168,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second, // event streams extend it per write
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := server.NewHTTPServer(srv) // timeouts and header limit against slow or hostile clients
+	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	hs.RegisterOnShutdown(srv.Close) // ends event streams; their clients retry
 	log.Info("newswidget serving", "url", "http://"+ln.Addr().String()+"/", "data", c.data, "publishing", c.adminToken != "")
 	errc := make(chan error, 1)

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"newswidget/server/seed"
+	"newswidget/server/sqlite"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestHandlerPanic provokes panics in handlers registered on the server's
+// own mux: the client gets a 500 JSON error (or, once the response has
+// started, a broken connection rather than a short body that looks whole),
+// the panic is logged with its stack, and the server keeps serving.
+func TestHandlerPanic(t *testing.T) {
+	st, err := sqlite.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := seed.IfEmpty(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	s, err := New(Options{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mux.HandleFunc("GET /test/panic", func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]int
+		m["nil map"]++ // a real runtime panic
+	})
+	s.mux.HandleFunc("GET /test/panic-midway", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "the first half of a body")
+		http.NewResponseController(w).Flush()
+		panic("secret detail")
+	})
+	s.mux.HandleFunc("GET /test/abort", func(w http.ResponseWriter, r *http.Request) {
+		panic(http.ErrAbortHandler)
+	})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+
+	get := func(path string) (*http.Response, []byte, error) {
+		resp, err := hs.Client().Get(hs.URL + path)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp, b, err
+	}
+
+	resp, body, err := get("/test/panic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusInternalServerError || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("panic: %d %s, want 500 JSON", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != "internal" || e.Error.Message != "internal error" {
+		t.Errorf("panic body %s, want the internal error and nothing more", body)
+	}
+	if l := logs.String(); !strings.Contains(l, "handler panic") || !strings.Contains(l, "assignment to entry in nil map") || !strings.Contains(l, "panic_internal_test.go") {
+		t.Errorf("the log lacks the panic and its stack:\n%.2000s", l)
+	}
+
+	// Once the response has started, the connection is cut: the client
+	// must not take the first half for the whole.
+	resp, body, err = get("/test/panic-midway")
+	if err == nil {
+		t.Errorf("a panic midway gave a clean %d response %q, want a read error", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "secret") {
+		t.Errorf("the panic value reached the client: %q", body)
+	}
+	if _, _, err := get("/test/abort"); err == nil {
+		t.Error("http.ErrAbortHandler did not abort the response")
+	}
+
+	// Many at once, mixed with real requests: every answer is whole.
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for i := range 100 {
+		wg.Go(func() {
+			path := "/api/articles"
+			want := http.StatusOK
+			if i%2 == 0 {
+				path, want = "/test/panic", http.StatusInternalServerError
+			}
+			resp, _, err := get(path)
+			if err != nil {
+				errs <- path + ": " + err.Error()
+			} else if resp.StatusCode != want {
+				errs <- path + ": status " + resp.Status
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+
+	// Still serving, and the panics are in the metrics.
+	for _, path := range []string{"/healthz", "/api/articles", "/api/articles/" + seed.ArticleID, "/embed"} {
+		if resp, _, err := get(path); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s after the panics: %v %v, want 200", path, resp, err)
+		}
+	}
+	_, metrics, _ := get("/metrics")
+	for _, want := range []string{
+		`newswidget_http_requests_total{route="GET /test/panic",status="500"} 51`,
+		`newswidget_http_requests_total{route="GET /test/panic-midway",status="500"} 1`,
+	} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+		}
+	}
+}
