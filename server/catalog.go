@@ -96,7 +96,13 @@ func (c *catalog) Latest(category string) ([]news.Article, int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		return ui.Keep(append(list, ticker...), news.Config{Limit: news.MaxListLimit, Category: category}), nil
+		kept := ui.Keep(append(list, ticker...), news.Config{Limit: news.MaxListLimit, Category: category})
+		// The ticker and the list show no bodies: without them the pages
+		// embed less and the wasm decodes less before its first render.
+		for i := range kept {
+			kept[i].Body = nil
+		}
+		return kept, nil
 	})
 }
 

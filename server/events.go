@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,6 +127,10 @@ func (s *Server) Poke() {
 	}
 }
 
+// FreshReplay is how many of the latest events a stream that names no
+// position (no Last-Event-ID, no since) starts with.
+const FreshReplay = 100
+
 // pumpBatch is how many events one store read takes.
 const pumpBatch = 500
 
@@ -188,10 +193,21 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	fresh := strings.TrimSpace(raw) == "" // no position given
 	// Subscribe before replaying, so nothing published meanwhile is missed;
 	// what the replay already sent is skipped by sequence.
 	sub := s.hub.Subscribe()
 	defer s.hub.Unsubscribe(sub)
+	if fresh {
+		// A client that names no position gets the recent history only, so
+		// that a plain connect never replays the whole event log.
+		newest, err := s.store.LastSeq(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		since = max(0, newest-FreshReplay)
+	}
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")

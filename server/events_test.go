@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"newswidget/app/news"
+	"newswidget/server"
 	"newswidget/server/seed"
 )
 
@@ -317,5 +318,18 @@ func TestEventsCloseEndsStreams(t *testing.T) {
 	}
 	if got := ts.metric(t, "newswidget_sse_subscribers"); got != 0 {
 		t.Errorf("subscribers after Close: got %v, want 0", got)
+	}
+}
+
+// TestEventsWithoutPosition opens a stream that names no position on a
+// long event log: it replays only the latest FreshReplay events.
+func TestEventsWithoutPosition(t *testing.T) {
+	ts := newTestServer(t)
+	ts.publishMany(t, server.FreshReplay+20, "")
+	newest := ts.lastSeq(t)
+	s := ts.openSSE(t, "/api/events", nil, false)
+	first := s.NextEvent(t, 3*time.Second)
+	if want := strconv.FormatInt(newest-server.FreshReplay+1, 10); first.ID != want {
+		t.Errorf("first replayed event %s, want %s (the latest %d only)", first.ID, want, server.FreshReplay)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +18,7 @@ type metrics struct {
 	subscribers prometheus.Gauge
 	events      *prometheus.CounterVec
 	feedPolls   *prometheus.CounterVec
+	counters    sync.Map // routeStatus → prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -44,7 +46,21 @@ func (m *metrics) observe(route string, status int) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	// The counter of each route and status is looked up once: routes are
+	// few, and WithLabelValues hashes its labels on every call.
+	key := routeStatus{route, status}
+	if c, ok := m.counters.Load(key); ok {
+		c.(prometheus.Counter).Inc()
+		return
+	}
+	c := m.requests.WithLabelValues(route, strconv.Itoa(status))
+	m.counters.Store(key, c)
+	c.Inc()
+}
+
+type routeStatus struct {
+	route  string
+	status int
 }
 
 func (m *metrics) handler() http.Handler {

@@ -75,12 +75,23 @@ func newPages(s *Server) *pages {
 			LoadingLabel: " ",
 			ThemeColor:   "#b00020",
 			// go-app's own viewport meta forbids zooming; the last one wins
-			RawHeaders: []string{
-				`<meta name="color-scheme" content="light dark">`,
-				`<meta name="viewport" content="width=device-width, initial-scale=1">`,
-			},
+			RawHeaders: rawHeaders(st.wasm),
 		},
 	}
+}
+
+// rawHeaders are the page's extra head elements: go-app's own viewport meta
+// forbids zooming (the last one wins), and the wasm is preloaded so its
+// download starts with the page instead of after the deferred scripts.
+func rawHeaders(wasm string) []string {
+	h := []string{
+		`<meta name="color-scheme" content="light dark">`,
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+	}
+	if wasm != "" {
+		h = append(h, `<link rel="preload" href="`+wasm+`" as="fetch" type="application/wasm" crossorigin>`)
+	}
+	return h
 }
 
 // invalidate drops every cached rendering: the news changed.

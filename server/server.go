@@ -176,8 +176,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				rec.status, abort = http.StatusInternalServerError, true
 			}
 		}
-		_, pattern := s.mux.Handler(r)
-		s.metrics.observe(pattern, rec.status)
+		// the mux set the matched pattern on r: no second routing
+		s.metrics.observe(r.Pattern, rec.status)
 		if abort {
 			panic(http.ErrAbortHandler)
 		}

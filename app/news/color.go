@@ -48,26 +48,32 @@ func ParseColor(s string) (string, bool) {
 	return "", false
 }
 
-// cssNumber reports whether s is a plain decimal number, [+-]digits[.digits]
-// or [+-].digits: what the loader accepts and every browser parses (no
-// exponents, no NaN or Inf, no hex floats or underscores, which
+// cssNumber reports whether s is a CSS number: [+-]digits[.digits] or
+// [+-].digits, with an optional exponent: what browsers parse, and the
+// loader with them (no NaN or Inf, no hex floats or underscores, which
 // strconv.ParseFloat would take).
 func cssNumber(s string) bool {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp := strings.TrimLeft(s[i+1:], "+-")
+		if exp == "" || len(s[i+1:])-len(exp) > 1 || !allDigits(exp) {
+			return false
+		}
+		s = s[:i]
+	}
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]
 	}
-	digits, dot := 0, false
+	whole, frac, dot := strings.Cut(s, ".")
+	return (whole != "" || frac != "") && allDigits(whole) && (!dot || frac != "" || whole != "") && allDigits(frac)
+}
+
+func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.' && !dot:
-			dot = true
-		default:
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
-	return digits > 0
+	return true
 }
 
 // namedColors are the CSS named colours and system colours: the names a

@@ -84,6 +84,6 @@ func (p *ArticlePage) Render() app.UI {
 			),
 		),
 		&LatestList{Label: l.List, Items: list, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale, Now: p.now},
-		app.If(app.IsServer, embedData(p.articles, p.seq, &p.article)),
+		serverOnly(func() app.UI { return embedData(p.articles, p.seq, &p.article) }),
 	)
 }

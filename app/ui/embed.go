@@ -82,3 +82,12 @@ func (s *StaticSource) Article(id string) (news.Article, bool) {
 	}
 	return news.Article{}, false
 }
+
+// serverOnly renders f's element in the prerender only. (app.If would
+// evaluate f's work, encoding every article, on each render in the browser.)
+func serverOnly(f func() app.UI) app.UI {
+	if app.IsServer {
+		return f()
+	}
+	return nil
+}

@@ -67,7 +67,7 @@ func (w *Widget) Render() app.UI {
 			app.If(w.offline, app.Elem("span").Class("nw-offline").Text(l.Strings.Reconnect)).
 				Else(app.Elem("span").Class("nw-sr").Text(w.announce)),
 		),
-		app.If(app.IsServer, embedData(w.articles, w.seq, nil)),
+		serverOnly(func() app.UI { return embedData(w.articles, w.seq, nil) }),
 	)
 }
 

@@ -340,3 +340,12 @@ func waitWasm(t *testing.T, f context.Context) {
 	t.Helper()
 	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 }
+
+// evalAsync evaluates a JS expression that yields a promise, into out.
+func evalAsync(t *testing.T, ctx context.Context, expr string, out any) {
+	t.Helper()
+	await := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
+	if err := chromedp.Run(ctx, chromedp.Evaluate(expr, out, await)); err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+}

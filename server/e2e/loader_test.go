@@ -46,13 +46,15 @@ func TestLoaderAgreesWithServer(t *testing.T) {
 				Set   bool
 				Warns []string
 			}
-			eval(t, b.ctx, `(function(){
+			// the loader adds the frame in a task after the tag's own
+			evalAsync(t, b.ctx, `new Promise(function(done){
 				__warns.length=0;
 				var el=document.createElement("div");document.body.appendChild(el);
 				var h=NewsWidget.mount(el,{`+jsString(tc.Attr)+`:`+jsString(tc.Value)+`});
-				var q=new URL(el.querySelector("iframe").src).searchParams;
-				var r={Value:q.get(`+jsString(tc.Attr)+`)||"",Set:q.has(`+jsString(tc.Attr)+`),Warns:__warns.slice()};
-				h.destroy();el.remove();return r})()`, &got)
+				setTimeout(function(){
+					var q=new URL(el.querySelector("iframe").src).searchParams;
+					var r={Value:q.get(`+jsString(tc.Attr)+`)||"",Set:q.has(`+jsString(tc.Attr)+`),Warns:__warns.slice()};
+					h.destroy();el.remove();done(r)})})`, &got)
 			value := got.Value
 			if !got.Set {
 				value = defaults[tc.Attr]

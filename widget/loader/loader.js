@@ -88,8 +88,9 @@
     frame.loading = cfg.loading;
     frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation");
     frame.src = src(cfg, id);
-    box.append(frame);
     after ? host.after(box) : host.append(box);
+    // the space is held now; the frame (the costly part) comes in a task of its own
+    setTimeout(() => box.append(frame));
     const x = all[id] = { box, frame };
     return element[NS] = {
       // a drawn widget changes in place; one not loaded yet just loads the new options
