@@ -53,27 +53,39 @@ func ParseColor(s string) (string, bool) {
 // loader with them (no NaN or Inf, no hex floats or underscores, which
 // strconv.ParseFloat would take).
 func cssNumber(s string) bool {
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		exp := strings.TrimLeft(s[i+1:], "+-")
-		if exp == "" || len(s[i+1:])-len(exp) > 1 || !allDigits(exp) {
-			return false
-		}
-		s = s[:i]
+	// sign, digits with at most one dot, then an optional exponent
+	i, n := 0, len(s)
+	if i < n && (s[i] == '+' || s[i] == '-') {
+		i++
 	}
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
-	}
-	whole, frac, dot := strings.Cut(s, ".")
-	return (whole != "" || frac != "") && allDigits(whole) && (!dot || frac != "" || whole != "") && allDigits(frac)
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
+	digits, dot := 0, false
+	for ; i < n; i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			digits++
+		} else if c == '.' && !dot {
+			dot = true
+		} else {
+			break
 		}
 	}
-	return true
+	if digits == 0 {
+		return false
+	}
+	if i < n && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < n && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i == n {
+			return false
+		}
+		for ; i < n; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+	}
+	return i == n
 }
 
 // namedColors are the CSS named colours and system colours: the names a
