@@ -3,13 +3,14 @@
 // table (figure, value, anchor, ratio or difference, budget, and by how much
 // a missed budget is missed) and writes it as JSON.
 //
-//	go run ./server/bench [-out FILE] [-quick] [-runs N] [-only 1,2,9]
+//	go run ./server/bench [-out FILE] [-quick] [-runs N] [-only 1,2,9] [-soak 2m]
 //
 // The figures: the wasm and the loader on the wire (1, 2); the widget in a
 // headless Chromium on a host page of another origin, cold and warm (3–5);
 // a frame's memory after 1,000 live updates (6); GET /api/articles and its
 // revalidation under wrk beside nginx (7, 8); 10,000 event-stream
-// subscribers (9); the server's start to its first byte (10). Every load
+// subscribers (9); the server's start to its first byte (10); a soak of the
+// API and 10,000 subscribers under steady publishing (11). Every load
 // goes to loopback addresses only, and every loop is bounded in count and
 // time. Timed figures are medians of several runs: the machine is noisy.
 package main
@@ -41,21 +42,23 @@ type benchEnv struct {
 	memRuns   int           // repetitions of the memory figure
 	wrkRuns   int           // wrk runs per server and request
 	wrkDur    time.Duration // each wrk run's length
+	soakDur   time.Duration // the soak's length (figure 11)
 }
 
 func main() {
 	out := flag.String("out", "", "write the JSON report to `FILE` (default web/dist/bench.json)")
 	quick := flag.Bool("quick", false, "fewer and shorter runs, for working on the harness")
 	runs := flag.Int("runs", 0, "repeat the browser and start-up measurements `N` times (default 7; 3 with -quick)")
-	only := flag.String("only", "", "measure only these figures, comma-separated `LIST` of 1–10")
+	only := flag.String("only", "", "measure only these figures, comma-separated `LIST` of 1–11")
+	soak := flag.Duration("soak", 0, "hold the soak (figure 11) for `DURATION` (default 2m; 30s with -quick; at most 15m)")
 	flag.Parse()
-	os.Exit(bench(*out, *quick, *runs, *only))
+	os.Exit(bench(*out, *quick, *runs, *only, *soak))
 }
 
 // tmpDir is the run's scratch directory, for the interrupt handler.
 var tmpDir atomic.Pointer[string]
 
-func bench(out string, quick bool, runs int, only string) int {
+func bench(out string, quick bool, runs int, only string, soak time.Duration) int {
 	start := time.Now()
 	root, err := repoRoot()
 	if err != nil {
@@ -87,12 +90,15 @@ func bench(out string, quick bool, runs int, only string) int {
 		return false
 	}
 
-	env := &benchEnv{root: root, runs: 7, memRuns: 3, wrkRuns: 5, wrkDur: 4 * time.Second}
+	env := &benchEnv{root: root, runs: 7, memRuns: 3, wrkRuns: 5, wrkDur: 4 * time.Second, soakDur: 2 * time.Minute}
 	if quick {
-		env.runs, env.memRuns, env.wrkRuns, env.wrkDur = 3, 1, 1, 2*time.Second
+		env.runs, env.memRuns, env.wrkRuns, env.wrkDur, env.soakDur = 3, 1, 1, 2*time.Second, 30*time.Second
 	}
 	if runs > 0 {
 		env.runs = runs
+	}
+	if soak > 0 {
+		env.soakDur = soak
 	}
 	// a hard cap on the whole run; each phase has its own as well
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
@@ -204,6 +210,7 @@ func bench(out string, quick bool, runs int, only string) int {
 			stopHost()
 		}
 	}
+	phase("soak", []int{11}, []string{"11a", "11b", "11c"}, true, func() { measureSoak(ctx, rep, env) })
 	rep.Tools["go"] = output("go", "version")
 	rep.Tools["wrk"] = firstLine(outputAll("wrk", "-v"))
 	rep.Tools["nginx"] = outputAll("nginx", "-v")
