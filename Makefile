@@ -31,15 +31,17 @@ $(DIST)/wasm_exec.js: $(WASM)
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $@
 
 # go-app's hello world, built with the same Go and flags: the anchor of the
-# wasm size budget that the tests guard.
-HELLO := $(DIST)/hello.wasm
+# wasm size budget that the tests guard. Under bin/, not web/dist/, which the
+# server binary embeds.
+HELLO := bin/hello.wasm
 $(HELLO): server/bench/hello/main.go go.mod go.sum
+	mkdir -p bin
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./server/bench/hello
 $(HELLO).br: $(HELLO)
 	$(GO) run ./server/cmd/compress $(HELLO)
 
 # The performance harness: every budgeted figure beside its anchor in one run
-# (server/bench), printed as a table and written to web/dist/bench.json.
+# (server/bench), printed as a table and written to bin/bench.json.
 # BENCH_FLAGS=-quick for a shorter run; it installs nginx-light, wrk and
 # chromium from Debian when they are missing.
 bench: wasm $(HELLO).br

@@ -31,12 +31,12 @@ func TestBundleBudgets(t *testing.T) {
 	if loader.Brotli == 0 || loader.Brotli > maxLoaderBytes {
 		t.Errorf("loader: %d bytes brotli, budget %d", loader.Brotli, maxLoaderBytes)
 	}
-	hello, err := os.Stat("../web/dist/hello.wasm.br")
+	hello, err := os.Stat("../bin/hello.wasm.br")
 	if err != nil || wasm.Brotli == 0 {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the wasm or its anchor is missing (run `make test`): %v", err)
 		}
-		t.Skip("web/dist/hello.wasm.br is not built; `make test` builds it")
+		t.Skip("bin/hello.wasm.br is not built; `make test` builds it")
 	}
 	ratio := float64(wasm.Brotli) / float64(hello.Size())
 	t.Logf("wasm %d bytes brotli, hello world %d: ratio %.4f (budget %.2f); loader %d bytes (budget %d)",

@@ -46,7 +46,7 @@ type benchEnv struct {
 }
 
 func main() {
-	out := flag.String("out", "", "write the JSON report to `FILE` (default web/dist/bench.json)")
+	out := flag.String("out", "", "write the JSON report to `FILE` (default bin/bench.json)")
 	quick := flag.Bool("quick", false, "fewer and shorter runs, for working on the harness")
 	runs := flag.Int("runs", 0, "repeat the browser and start-up measurements `N` times (default 7; 3 with -quick)")
 	only := flag.String("only", "", "measure only these figures, comma-separated `LIST` of 1–11")
@@ -70,7 +70,7 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 		return 2
 	}
 	if out == "" {
-		out = filepath.Join(root, "web", "dist", "bench.json")
+		out = filepath.Join(root, "bin", "bench.json")
 	}
 	want := map[int]bool{}
 	for _, f := range strings.Split(only, ",") {

@@ -20,18 +20,18 @@ type helloWasm struct {
 	built       string // where it came from
 }
 
-// loadHello reads web/dist/hello.wasm and its siblings, or builds and
+// loadHello reads bin/hello.wasm and its siblings, or builds and
 // compresses the hello world into tmp with the same Go and flags as
 // `make wasm` uses for the widget.
 func loadHello(ctx context.Context, root, tmp string) (*helloWasm, error) {
-	dist := filepath.Join(root, "web", "dist")
+	dist := filepath.Join(root, "bin")
 	raw, err1 := os.ReadFile(filepath.Join(dist, "hello.wasm"))
 	br, err2 := os.ReadFile(filepath.Join(dist, "hello.wasm.br"))
 	gz, err3 := os.ReadFile(filepath.Join(dist, "hello.wasm.gz"))
 	if err1 == nil && err2 == nil && err3 == nil {
-		return &helloWasm{raw: raw, br: br, gz: gz, built: "web/dist/hello.wasm (make web/dist/hello.wasm.br)"}, nil
+		return &helloWasm{raw: raw, br: br, gz: gz, built: "bin/hello.wasm (make bin/hello.wasm.br)"}, nil
 	}
-	fmt.Fprintln(os.Stderr, "bench: web/dist/hello.wasm.br is missing: building go-app's hello world")
+	fmt.Fprintln(os.Stderr, "bench: bin/hello.wasm.br is missing: building go-app's hello world")
 	out := filepath.Join(tmp, "hello.wasm")
 	if err := run(ctx, root, []string{"GOOS=js", "GOARCH=wasm"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./server/bench/hello"); err != nil {
 		return nil, err
