@@ -217,43 +217,17 @@ func rollback(tx pgx.Tx) {
 	tx.Rollback(ctx) // after Commit, a no-op
 }
 
-const articleColumns = `id, title, summary, body, url, source, category, image, flash, published_at, updated_at`
-
 // Articles lists articles newest first; next is the cursor of the page after this one, zero at the end.
 func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Article, news.Cursor, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = news.DefaultListLimit
+	// PostgreSQL's text holds no NUL or invalid UTF-8: no stored category
+	// can match such a key, and no cursor names such an id.
+	if f.Category != "" && !storable(row.FoldCategory(f.Category)) {
+		return []news.Article{}, news.Cursor{}, nil
 	}
-	limit = min(limit, news.MaxListLimit)
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	if !f.Before.IsZero() && !storable(f.Before.ID) {
+		return nil, news.Cursor{}, news.FieldError("before", "is not a cursor from a previous page's \"next\"")
 	}
-	if f.Category != "" {
-		key := row.FoldCategory(f.Category)
-		if !storable(key) {
-			return []news.Article{}, news.Cursor{}, nil // no stored category can match it
-		}
-		where = append(where, `category_key = `+arg(key))
-	}
-	if f.Flash != nil {
-		where = append(where, `flash = `+arg(*f.Flash))
-	}
-	if !f.Before.IsZero() {
-		if !storable(f.Before.ID) {
-			return nil, news.Cursor{}, news.FieldError("before", "is not a cursor from a previous page's \"next\"")
-		}
-		where = append(where, `(published_at, id) < (`+arg(row.TimeToDB(f.Before.PublishedAt))+`, `+arg(f.Before.ID)+`)`)
-	}
-	q := `SELECT ` + articleColumns + ` FROM articles`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	// One row more than the page tells whether there is a next page.
-	q += ` ORDER BY published_at DESC, id DESC LIMIT ` + arg(limit+1)
+	q, args, limit := row.List(f, func(n int) string { return "$" + strconv.Itoa(n) })
 	var list []news.Article
 	err := s.read(ctx, func() error {
 		rows, err := s.pool.Query(ctx, q, args...)
@@ -266,12 +240,7 @@ func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Arti
 	if err != nil {
 		return nil, news.Cursor{}, err
 	}
-	var next news.Cursor
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[limit-1]
-		next = news.Cursor{PublishedAt: last.PublishedAt, ID: last.ID}
-	}
+	list, next := row.Page(list, limit)
 	return list, next, nil
 }
 
@@ -294,7 +263,7 @@ func getArticle(ctx context.Context, q queryer, id string) (news.Article, error)
 	if !storable(id) {
 		return news.Article{}, notFound(id) // PostgreSQL could not even compare it
 	}
-	a, err := row.Scan(q.QueryRow(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = $1`, id))
+	a, err := row.Scan(q.QueryRow(ctx, `SELECT `+row.Columns+` FROM articles WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return news.Article{}, notFound(id)
 	}

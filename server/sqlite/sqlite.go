@@ -133,33 +133,9 @@ func migrateOne(db *sql.DB) (done bool, err error) {
 	return false, tx.Commit()
 }
 
-const articleColumns = `id, title, summary, body, url, source, category, image, flash, published_at, updated_at`
-
 // Articles lists articles newest first; next is the cursor of the page after this one, zero at the end.
 func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Article, news.Cursor, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = news.DefaultListLimit
-	}
-	limit = min(limit, news.MaxListLimit)
-	var where []string
-	var args []any
-	if f.Category != "" {
-		where, args = append(where, `category_key = ?`), append(args, row.FoldCategory(f.Category))
-	}
-	if f.Flash != nil {
-		where, args = append(where, `flash = ?`), append(args, *f.Flash)
-	}
-	if !f.Before.IsZero() {
-		where, args = append(where, `(published_at, id) < (?, ?)`), append(args, row.TimeToDB(f.Before.PublishedAt), f.Before.ID)
-	}
-	q := `SELECT ` + articleColumns + ` FROM articles`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	// One row more than the page tells whether there is a next page.
-	q += ` ORDER BY published_at DESC, id DESC LIMIT ?`
-	args = append(args, limit+1)
+	q, args, limit := row.List(f, func(int) string { return "?" })
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, news.Cursor{}, err
@@ -176,12 +152,7 @@ func (s *Store) Articles(ctx context.Context, f news.ArticleFilter) ([]news.Arti
 	if err := rows.Err(); err != nil {
 		return nil, news.Cursor{}, err
 	}
-	var next news.Cursor
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[limit-1]
-		next = news.Cursor{PublishedAt: last.PublishedAt, ID: last.ID}
-	}
+	list, next := row.Page(list, limit)
 	return list, next, nil
 }
 
@@ -196,7 +167,7 @@ type queryer interface {
 }
 
 func getArticle(ctx context.Context, q queryer, id string) (news.Article, error) {
-	a, err := row.Scan(q.QueryRowContext(ctx, `SELECT `+articleColumns+` FROM articles WHERE id = ?`, id))
+	a, err := row.Scan(q.QueryRowContext(ctx, `SELECT `+row.Columns+` FROM articles WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return news.Article{}, news.Errorf(news.ENotFound, "there is no article %q", id)
 	}

@@ -85,3 +85,51 @@ func TimeFromDB(n int64) time.Time {
 	}
 	return time.Unix(0, n).UTC()
 }
+
+// Columns are the columns Scan reads, in its order.
+const Columns = `id, title, summary, body, url, source, category, image, flash, published_at, updated_at`
+
+// List builds a listing's query: the articles of the filter newest first,
+// one row more than the page (which tells whether a next page exists),
+// with the placeholders ph makes for the nth argument ("?" or "$n").
+func List(f news.ArticleFilter, ph func(n int) string) (query string, args []any, limit int) {
+	limit = f.Limit
+	if limit <= 0 {
+		limit = news.DefaultListLimit
+	}
+	limit = min(limit, news.MaxListLimit)
+	arg := func(v any) string {
+		args = append(args, v)
+		return ph(len(args))
+	}
+	var where []string
+	if f.Category != "" {
+		where = append(where, `category_key = `+arg(FoldCategory(f.Category)))
+	}
+	if f.Flash != nil {
+		where = append(where, `flash = `+arg(*f.Flash))
+	}
+	if !f.Before.IsZero() {
+		where = append(where, `(published_at, id) < (`+arg(TimeToDB(f.Before.PublishedAt))+`, `+arg(f.Before.ID)+`)`)
+	}
+	query = `SELECT ` + Columns + ` FROM articles`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY published_at DESC, id DESC LIMIT ` + arg(limit+1)
+	return query, args, limit
+}
+
+// Page cuts what a List query returned to the page, and gives the cursor
+// of the next page, zero at the end.
+func Page(list []news.Article, limit int) ([]news.Article, news.Cursor) {
+	if list == nil {
+		list = []news.Article{}
+	}
+	if len(list) <= limit {
+		return list, news.Cursor{}
+	}
+	list = list[:limit]
+	last := list[limit-1]
+	return list, news.Cursor{PublishedAt: last.PublishedAt, ID: last.ID}
+}
