@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // TestConfigurator drives the page a publisher sees first after `make run`:
@@ -23,15 +21,13 @@ func TestConfigurator(t *testing.T) {
 			t.Errorf("the configurator has no field for data-%s", want)
 		}
 	}
-	if err := chromedp.Run(b.ctx,
-		chromedp.SetValue(`select[name="layout"]`, "ticker", chromedp.ByQuery),
-		chromedp.SetValue(`input[name="accent"]`, "#0b57d0", chromedp.ByQuery),
-		chromedp.Evaluate(`document.getElementById("options").dispatchEvent(new Event("input"))`, nil),
-	); err != nil {
-		t.Fatal(err)
-	}
+	// Both fields change in one script: chromedp's SetValue fires an input
+	// event per field, and on a slow machine the 250 ms debounce could then
+	// render the first change alone.
+	eval(t, b.ctx, `(function(f){f.layout.value="ticker";f.accent.value="#0b57d0";f.dispatchEvent(new Event("input"));return true})(document.getElementById("options"))`, nil)
 	waitJS(t, b.ctx, `document.getElementById("tag").textContent.includes('data-layout="ticker"')`, 5*time.Second)
-	waitJS(t, b.ctx, `document.querySelector("#preview iframe").src.includes("layout=ticker")`, 5*time.Second)
+	src := `document.querySelector("#preview iframe").src`
+	waitJS(t, b.ctx, src+`.includes("layout=ticker")&&`+src+`.includes("accent=%230b57d0")`, 5*time.Second)
 	var tag string
 	eval(t, b.ctx, `document.getElementById("tag").textContent`, &tag)
 	if !strings.HasPrefix(tag, `<script src="`+ws.URL+`/widget.js"`) || !strings.Contains(tag, `data-accent="#0b57d0"`) {
