@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"net/netip"
@@ -31,6 +32,31 @@ var (
 	DefaultEventsLimit  = RateLimit{Burst: 20, PerSecond: 1}
 	DefaultPublishLimit = RateLimit{Burst: 30, PerSecond: 10}
 )
+
+// ParseRateLimit reads a limit written as String writes it: "BURST+RATE/s"
+// (20+1/s: 20 at once, then one a second; the rate may be a fraction), or
+// "off".
+func ParseRateLimit(s string) (RateLimit, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "off") {
+		return RateLimit{Burst: -1, PerSecond: -1}, nil
+	}
+	burst, rate, ok := strings.Cut(strings.TrimSuffix(s, "/s"), "+")
+	b, errB := strconv.Atoi(burst)
+	r, errR := strconv.ParseFloat(rate, 64)
+	if !ok || !strings.HasSuffix(s, "/s") || errB != nil || errR != nil || b < 1 || b > 1e6 || !(r > 0 && r <= 1e6) {
+		return RateLimit{}, fmt.Errorf("%q is not a rate limit such as 20+1/s (a burst of 20, then 1 a second) or off", s)
+	}
+	return RateLimit{Burst: b, PerSecond: r}, nil
+}
+
+// String writes the limit as ParseRateLimit reads it.
+func (l RateLimit) String() string {
+	if l.Burst < 0 || l.PerSecond < 0 {
+		return "off"
+	}
+	return strconv.Itoa(l.Burst) + "+" + strconv.FormatFloat(l.PerSecond, 'g', -1, 64) + "/s"
+}
 
 // maxBuckets bounds the clients a limiter remembers; a bucket costs about
 // 100 bytes, so a limiter holds at most a few MB however many addresses call.

@@ -226,3 +226,48 @@ func TestRateLimitDefaults(t *testing.T) {
 		}
 	})
 }
+
+func TestParseRateLimit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want server.RateLimit
+		ok   bool
+	}{
+		{"20+1/s", server.RateLimit{Burst: 20, PerSecond: 1}, true},
+		{" 5+0.5/s ", server.RateLimit{Burst: 5, PerSecond: 0.5}, true},
+		{"off", server.RateLimit{Burst: -1, PerSecond: -1}, true},
+		{"OFF", server.RateLimit{Burst: -1, PerSecond: -1}, true},
+		{"", server.RateLimit{}, false},
+		{"20", server.RateLimit{}, false},
+		{"20+1", server.RateLimit{}, false},
+		{"20/s", server.RateLimit{}, false},
+		{"+1/s", server.RateLimit{}, false},
+		{"0+1/s", server.RateLimit{}, false},
+		{"-5+1/s", server.RateLimit{}, false},
+		{"20+0/s", server.RateLimit{}, false},
+		{"20+-1/s", server.RateLimit{}, false},
+		{"20+NaN/s", server.RateLimit{}, false},
+		{"20+Inf/s", server.RateLimit{}, false},
+		{"20+1e9/s", server.RateLimit{}, false},
+		{"99999999999999999999+1/s", server.RateLimit{}, false},
+		{"20+1/m", server.RateLimit{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := server.ParseRateLimit(tc.in)
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Fatalf("ParseRateLimit(%q) = %+v, %v; want %+v, ok %v", tc.in, got, err, tc.want, tc.ok)
+			}
+			if !tc.ok {
+				if !strings.Contains(err.Error(), "20+1/s") {
+					t.Errorf("error %q does not show the form to use", err)
+				}
+				return
+			}
+			again, err := server.ParseRateLimit(got.String())
+			if err != nil || again != got {
+				t.Errorf("round trip through %q: got %+v, %v; want %+v", got.String(), again, err, got)
+			}
+		})
+	}
+}

@@ -10,11 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"newswidget/server"
 	"newswidget/server/feed"
 )
 
 // flagNames are the server's flags, as DESIGN.md and other tools name them.
-var flagNames = []string{"addr", "data", "admin-token", "origins", "feed", "feed-interval", "postgres", "trust-proxy"}
+var flagNames = []string{"addr", "data", "admin-token", "origins", "feed", "feed-interval", "postgres", "trust-proxy", "events-limit", "publish-limit"}
 
 // envName is the environment variable of a flag.
 func envName(flag string) string {
@@ -52,6 +53,8 @@ func show(c config) map[string]string {
 		"feed-interval": c.feedInterval.String(),
 		"postgres":      c.postgres,
 		"trust-proxy":   strconv.FormatBool(c.trustProxy),
+		"events-limit":  c.eventsLimit.String(),
+		"publish-limit": c.publishLimit.String(),
 	}
 }
 
@@ -65,6 +68,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	want := map[string]string{
 		"addr": "localhost:8080", "data": "./data", "admin-token": "", "origins": "", "feed": "",
 		"feed-interval": feed.DefaultInterval.String(), "postgres": "", "trust-proxy": "false",
+		"events-limit": server.DefaultEventsLimit.String(), "publish-limit": server.DefaultPublishLimit.String(),
 	}
 	got := show(c)
 	for _, name := range flagNames {
@@ -119,6 +123,8 @@ func TestParseFlagsEnv(t *testing.T) {
 		{"feed-interval", "90s", "2m", "1m30s", "2m0s"},
 		{"postgres", "postgres://env@db/nw", "postgres://flag@db/nw", "postgres://env@db/nw", "postgres://flag@db/nw"},
 		{"trust-proxy", "true", "false", "true", "false"},
+		{"events-limit", "100+5/s", "off", "100+5/s", "off"},
+		{"publish-limit", " 5+0.5/s ", "OFF", "5+0.5/s", "off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {
@@ -236,6 +242,11 @@ func TestParseFlagsErrors(t *testing.T) {
 		{name: "argument after flags", args: []string{"-addr", "127.0.0.1:1", "extra"}, wantErr: `unexpected argument "extra"`},
 		{name: "unknown flag", args: []string{"-port", "80"}, wantErr: "-port"},
 		{name: "bad duration", args: []string{"-feed-interval", "soon"}, wantErr: "soon"},
+		{name: "rate limit without a rate", args: []string{"-events-limit", "20"}, wantErr: `"20" is not a rate limit`},
+		{name: "rate limit without /s", args: []string{"-publish-limit", "20+1"}, wantErr: "-publish-limit"},
+		{name: "rate limit of zero", args: []string{"-events-limit", "0+1/s"}, wantErr: "-events-limit"},
+		{name: "negative rate", args: []string{"-events-limit", "20+-1/s"}, wantErr: "-events-limit"},
+		{name: "rate limit from env", env: map[string]string{"NEWSWIDGET_PUBLISH_LIMIT": "lots"}, wantErr: "NEWSWIDGET_PUBLISH_LIMIT"},
 		{name: "bad duration from env", env: map[string]string{"NEWSWIDGET_FEED_INTERVAL": "soon"}, wantErr: "NEWSWIDGET_FEED_INTERVAL"},
 	}
 	for _, tt := range tests {

@@ -55,16 +55,32 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// limitFlag is a rate-limit flag: 20+1/s, or off.
+type limitFlag struct{ l *server.RateLimit }
+
+func (f limitFlag) String() string {
+	if f.l == nil {
+		return ""
+	}
+	return f.l.String()
+}
+
+func (f limitFlag) Set(v string) (err error) {
+	*f.l, err = server.ParseRateLimit(v)
+	return err
+}
+
 // config is the server's flags.
 type config struct {
 	addr, data, adminToken, postgres string
 	origins, feeds                   listFlag
 	feedInterval                     time.Duration
 	trustProxy                       bool
+	eventsLimit, publishLimit        server.RateLimit
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
-	var c config
+	c := config{eventsLimit: server.DefaultEventsLimit, publishLimit: server.DefaultPublishLimit}
 	fs := flag.NewFlagSet("newswidget", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "localhost:8080", "`HOST:PORT` to listen on")
@@ -75,6 +91,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.feedInterval, "feed-interval", feed.DefaultInterval, "how often to poll each feed")
 	fs.StringVar(&c.postgres, "postgres", "", "PostgreSQL `DSN` for a store shared by several nodes; default the SQLite store under -data")
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "the server is behind a reverse proxy or CDN: rate limits count the client in X-Forwarded-For")
+	fs.Var(limitFlag{&c.eventsLimit}, "events-limit", "event-stream connects allowed per client: `BURST+RATE/s`, or off")
+	fs.Var(limitFlag{&c.publishLimit}, "publish-limit", "publishing requests allowed per client: `BURST+RATE/s`, or off")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -145,7 +163,8 @@ func run(args []string) error {
 	}
 
 	var poller *feed.Poller
-	opts := server.Options{Store: store, AdminToken: c.adminToken, Origins: c.origins, Logger: log, TrustProxy: c.trustProxy}
+	opts := server.Options{Store: store, AdminToken: c.adminToken, Origins: c.origins, Logger: log, TrustProxy: c.trustProxy,
+		EventsLimit: c.eventsLimit, PublishLimit: c.publishLimit}
 	if len(c.feeds) > 0 {
 		poller = feed.NewPoller(store, c.feeds)
 		poller.Interval, poller.Logger = c.feedInterval, log

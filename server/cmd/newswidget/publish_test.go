@@ -332,3 +332,48 @@ func TestShutdownSQLite(t *testing.T) {
 		t.Errorf("after restart seq got %d, want %d (nothing seeded again)", got, seq)
 	}
 }
+
+// TestRateLimitFlags checks that -publish-limit and -events-limit reach the
+// server: with a burst of 2 the third request answers 429, and with off a
+// hundred pass.
+func TestRateLimitFlags(t *testing.T) {
+	t.Parallel()
+	nodes := startNodes(t, map[string][]string{
+		"limited": {"-data", t.TempDir(), "-publish-limit", "2+0.01/s", "-events-limit", "2+0.01/s"},
+		"off":     {"-data", t.TempDir(), "-publish-limit", "off", "-events-limit", "off"},
+	})
+	// status sends a request and closes it once the headers are in, so an
+	// event stream is counted without being read.
+	status := func(method, url string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, url, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct{ name, method, path string }{
+		{"publishing", http.MethodPost, "/api/articles"}, // 403: no token is set, but counted
+		{"event streams", http.MethodGet, "/api/events"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []int
+			for range 3 {
+				got = append(got, status(tc.method, nodes["limited"].url+tc.path))
+			}
+			if got[0] == http.StatusTooManyRequests || got[1] == http.StatusTooManyRequests || got[2] != http.StatusTooManyRequests {
+				t.Errorf("limited to a burst of 2: statuses got %v, want two answered and the third 429", got)
+			}
+			for i := range 100 {
+				if code := status(tc.method, nodes["off"].url+tc.path); code == http.StatusTooManyRequests {
+					t.Fatalf("limits off: request %d answered 429", i+1)
+				}
+			}
+		})
+	}
+}
