@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"newswidget/server/internal/chromium"
 )
 
 // chrome is one headless Chromium with a fresh profile: a cold cache.
@@ -31,23 +33,7 @@ func launch(parent context.Context, path, tmp string, limit time.Duration) (*chr
 	if err != nil {
 		return nil, err
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1000, 900),
-	}
+	opts := chromium.Options(path, profile)
 	actx, cancelA := chromedp.NewExecAllocator(parent, opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, limit)

@@ -29,6 +29,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"newswidget/server/internal/chromium"
 )
 
 // benchEnv is what every measurement shares.
@@ -236,12 +238,8 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 // chromiumPath finds Chromium as the browser tests do, installing Debian's
 // package when it is missing.
 func chromiumPath(ctx context.Context) (string, error) {
-	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-		}
+	if p, ok := chromium.Find(); ok {
+		return p, nil
 	}
 	return ensureTool(ctx, "chromium", "chromium")
 }
