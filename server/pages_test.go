@@ -364,6 +364,8 @@ func TestMetrics(t *testing.T) {
 		"# TYPE newswidget_sse_subscribers gauge",
 		"newswidget_sse_subscribers 0",
 		"go_goroutines",
+		"# TYPE go_gc_heap_live_bytes gauge", // what a leak shows in: the heap a collection kept
+		"go_memstats_heap_inuse_bytes",
 	} {
 		if !bytes.Contains(r.Body, []byte(want)) {
 			t.Errorf("/metrics lacks %q", want)

@@ -52,7 +52,7 @@ func main() {
 	quick := flag.Bool("quick", false, "fewer and shorter runs, for working on the harness")
 	runs := flag.Int("runs", 0, "repeat the browser and start-up measurements `N` times (default 7; 3 with -quick)")
 	only := flag.String("only", "", "measure only these figures, comma-separated `LIST` of 1–11")
-	soak := flag.Duration("soak", 0, "hold the soak (figure 11) for `DURATION` (default 2m; 30s with -quick; at most 15m)")
+	soak := flag.Duration("soak", 0, "hold the soak (figure 11) for `DURATION` (default 3m; 30s with -quick; at most 15m)")
 	flag.Parse()
 	os.Exit(bench(*out, *quick, *runs, *only, *soak))
 }
@@ -92,7 +92,7 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 		return false
 	}
 
-	env := &benchEnv{root: root, runs: 7, memRuns: 3, wrkRuns: 5, wrkDur: 4 * time.Second, soakDur: 2 * time.Minute}
+	env := &benchEnv{root: root, runs: 7, memRuns: 3, wrkRuns: 5, wrkDur: 4 * time.Second, soakDur: 3 * time.Minute}
 	if quick {
 		env.runs, env.memRuns, env.wrkRuns, env.wrkDur, env.soakDur = 3, 1, 1, 2*time.Second, 30*time.Second
 	}
