@@ -47,15 +47,31 @@ func (w *Widget) onEvent(ctx app.Context, ev news.Event) {
 		if a.ID == ev.Article.ID { // it is shown: announce it, politely and once
 			w.fresh++
 			w.announce = Labels(w.cfg).Strings.NewArticles(w.fresh)
-			n := w.fresh
-			ctx.After(10*time.Second, func(ctx app.Context) {
-				if w.fresh == n {
-					w.fresh, w.announce = 0, ""
-				}
-			})
+			if !w.clearing {
+				w.clearing = true
+				w.clearAnnouncement(ctx)
+			}
 			return
 		}
 	}
+}
+
+// announceFor is how long, at least, the live region keeps "n new
+// articles" after the last of them.
+const announceFor = 10 * time.Second
+
+// clearAnnouncement empties the live region once announceFor has passed with
+// no newer article. One timer serves a whole burst (ctx.After holds a
+// goroutine while it waits: one per article held 1,000 of them in a burst).
+func (w *Widget) clearAnnouncement(ctx app.Context) {
+	n := w.fresh
+	ctx.After(announceFor, func(ctx app.Context) {
+		if w.fresh != n { // more came meanwhile: give them their time too
+			w.clearAnnouncement(ctx)
+			return
+		}
+		w.clearing, w.fresh, w.announce = false, 0, ""
+	})
 }
 
 // postToParent sends a namespaced message to the embedding page, only to the
@@ -196,7 +212,17 @@ func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Even
 		funcs   []app.Func
 		stopped bool
 		backoff = time.Second
+		pending []news.Event // arrived, not yet applied
 	)
+	// Events that arrive together are applied in one update, so a burst
+	// costs one render rather than one per event.
+	flush := func(app.Context) {
+		for _, ev := range pending {
+			seq = max(seq, ev.Seq)
+			apply(ev)
+		}
+		pending = nil
+	}
 	handler := func(typ news.EventType) app.Func {
 		return app.FuncOf(func(_ app.Value, args []app.Value) any {
 			e := args[0]
@@ -204,12 +230,9 @@ func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Even
 			if !ok {
 				return nil
 			}
-			ctx.Dispatch(func(app.Context) {
-				if ev.Seq > seq {
-					seq = ev.Seq
-				}
-				apply(ev)
-			})
+			if pending = append(pending, ev); len(pending) == 1 {
+				ctx.Dispatch(flush)
+			}
 			return nil
 		})
 	}

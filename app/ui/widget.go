@@ -23,6 +23,7 @@ type Widget struct {
 	now      time.Time
 	announce string // the live region's text
 	fresh    int    // new articles announced in the current window
+	clearing bool   // a timer will clear the announcement
 	offline  bool   // the live stream is reconnecting
 	stop     func() // ends the browser glue on dismount
 }
