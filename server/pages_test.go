@@ -98,10 +98,27 @@ func TestEmbedPage(t *testing.T) {
 	if got := ids(e.Articles); !slices.Contains(got, seed.ArticleID) || len(got) != seedCount {
 		t.Errorf("embedded articles: got %v, want the %d seed articles", got, seedCount)
 	}
-	for _, ref := range []string{`src="/wasm_exec.js"`, `src="/app.js"`, `href="/app.css"`} {
+	for _, ref := range []string{`src="/wasm_exec.js"`, `src="/app.js"`} {
 		if !bytes.Contains(r.Body, []byte(ref)) {
 			t.Errorf("the page does not load %s", ref)
 		}
+	}
+	// The styles are inline, go-app's and the widget's, so the first paint
+	// waits for no request; no stylesheet link is left.
+	if m := regexp.MustCompile(`<link[^>]*\.css"[^>]*>`).Find(r.Body); m != nil {
+		t.Errorf("the page still links a stylesheet: %s", m)
+	}
+	css := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindSubmatch(r.Body)
+	if css == nil {
+		t.Fatal("the page has no inline styles")
+	}
+	for _, want := range []string{"#app-wasm-loader{display:none!important}", ".nw-ticker-label{"} {
+		if !bytes.Contains(css[1], []byte(want)) {
+			t.Errorf("the inline styles lack %q", want)
+		}
+	}
+	if i, j := bytes.Index(r.Body, []byte("<style>")), bytes.Index(r.Body, []byte("<body")); i > j {
+		t.Error("the inline styles are not in the head")
 	}
 }
 
