@@ -124,7 +124,7 @@ func (p *pages) render(r *http.Request, path string, query url.Values, status in
 	r2.Header = http.Header{} // go-app's 304 on its Version ETag would serve stale news
 	rec := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 	p.h.ServeHTTP(rec, r2)
-	c := &rendered{status: status, body: p.s.static.inlineStyles(rec.buf.Bytes()), at: time.Now()}
+	c := &rendered{status: status, body: p.s.static.finishPage(rec.buf.Bytes()), at: time.Now()}
 	if rec.status != http.StatusOK {
 		c.status = rec.status
 	}

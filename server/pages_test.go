@@ -98,10 +98,24 @@ func TestEmbedPage(t *testing.T) {
 	if got := ids(e.Articles); !slices.Contains(got, seed.ArticleID) || len(got) != seedCount {
 		t.Errorf("embedded articles: got %v, want the %d seed articles", got, seedCount)
 	}
-	for _, ref := range []string{`src="/wasm_exec.js"`, `src="/app.js"`} {
-		if !bytes.Contains(r.Body, []byte(ref)) {
-			t.Errorf("the page does not load %s", ref)
+	// The scripts go-app names /wasm_exec.js and /app.js are loaded by
+	// content-hashed names, immutable, so a returning reader revalidates
+	// nothing before the wasm starts; each is the fixed name's script.
+	for _, name := range []string{"wasm_exec", "app"} {
+		m := regexp.MustCompile(`<script defer src="(/web/` + name + `\.[0-9a-f]{10}\.js)"></script>`).FindSubmatch(r.Body)
+		if m == nil {
+			t.Errorf("the page does not load /%s.js by a hashed name", name)
+			continue
 		}
+		hashed, fixed := ts.get(t, string(m[1]), nil), ts.get(t, "/"+name+".js", nil)
+		wantStatus(t, hashed, http.StatusOK)
+		if got, want := hashed.Header.Get("Cache-Control"), "public, max-age=31536000, immutable"; got != want {
+			t.Errorf("%s Cache-Control: got %q, want %q", m[1], got, want)
+		}
+		if !bytes.Equal(hashed.Body, fixed.Body) || len(fixed.Body) == 0 {
+			t.Errorf("%s is not /%s.js", m[1], name)
+		}
+		checkHashed(t, string(m[1]), hashed.Body)
 	}
 	// The styles are inline, go-app's and the widget's, so the first paint
 	// waits for no request; no stylesheet link is left.

@@ -27,6 +27,19 @@ type staticSet struct {
 	// puts in a page's head; inlineStyle is their CSS, which replaces them.
 	styleLinks  *regexp.Regexp
 	inlineStyle []byte
+	// scripts replaces, in pages, the script references go-app fixes
+	// (src="/app.js") with content-hashed, immutable copies.
+	scripts *strings.Replacer
+}
+
+// addHashedCopy serves a fixed-name asset under a content-hashed name in
+// /web/ too, cached for a year, and returns that name.
+func (s *staticSet) addHashedCopy(a *asset) string {
+	c := *a
+	c.cache = cacheImmutable
+	c.path = hashedName("/web"+a.path, a.body)
+	s.add(&c)
+	return c.path
 }
 
 func (s *staticSet) add(a *asset) { s.byPath[a.path] = a }
@@ -95,12 +108,14 @@ func loadStatic(log *slog.Logger) (*staticSet, error) {
 	if !ok && s.wasm != "" {
 		return nil, fmt.Errorf("web/dist/wasm_exec.js is missing beside app.wasm; run `make wasm`")
 	}
+	var scripts []string
 	if ok {
 		a, err := newAsset("/wasm_exec.js", "application/javascript; charset=utf-8", cacheRevalidate, execJS)
 		if err != nil {
 			return nil, err
 		}
 		s.add(a)
+		scripts = append(scripts, `src="/wasm_exec.js"`, `src="`+s.addHashedCopy(a)+`"`)
 	}
 
 	s.version = strings.Trim(etagOf([]byte(s.wasm+s.css+loaderAsset.etag)), `"`)
@@ -120,6 +135,10 @@ func loadStatic(log *slog.Logger) (*staticSet, error) {
 		return nil, err
 	}
 	s.add(bootAsset)
+	// Pages name the hashed copies, so a returning reader's browser starts
+	// the wasm without revalidating either script first.
+	scripts = append(scripts, `src="/app.js"`, `src="`+s.addHashedCopy(bootAsset)+`"`)
+	s.scripts = strings.NewReplacer(scripts...)
 
 	demoJS, err := newAsset("/web/demo.js", "application/javascript; charset=utf-8", cacheImmutable, must("demo.js"))
 	if err != nil {
@@ -137,8 +156,13 @@ func loadStatic(log *slog.Logger) (*staticSet, error) {
 	return s, nil
 }
 
-// inlineStyles replaces a rendered page's stylesheet links with the styles
-// themselves, where the first link was.
+// finishPage puts a page rendered by go-app in its final form: the
+// stylesheet links replaced with the styles themselves, where the first
+// link was, and the scripts named by their hashed copies.
+func (s *staticSet) finishPage(page []byte) []byte {
+	return s.inlineStyles([]byte(s.scripts.Replace(string(page))))
+}
+
 func (s *staticSet) inlineStyles(page []byte) []byte {
 	links := s.styleLinks.FindAllIndex(page, -1)
 	if len(links) == 0 {
