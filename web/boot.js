@@ -47,5 +47,16 @@ function goappKeepBodyClean() { return function () {}; }
     resp.then(function (r) { return r.arrayBuffer(); }).then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
   start.then(function (w) { go.run(w.instance); }, function (err) {
     console.error("newswidget: the widget's wasm failed to load; the news stay as served", err);
+    tellParent("the widget's wasm failed to load (" + err + "); the news stay as served, without live updates");
   });
+  // tellParent sends an error message to the page that embeds the frame,
+  // whose loader shows it in the publisher's console; only to the origin
+  // the loader named in the frame's address.
+  function tellParent(message) {
+    var q = new URLSearchParams(location.search), origin = q.get("parent");
+    if (!origin || window.parent === window) return;
+    try {
+      window.parent.postMessage({ newswidget: { id: q.get("id"), type: "error", message: message } }, origin);
+    } catch (e) {} // not an origin: nobody to tell
+  }
 })();

@@ -213,6 +213,7 @@ func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Even
 		stopped bool
 		backoff = time.Second
 		pending []news.Event // arrived, not yet applied
+		told    bool         // the parent heard of the current outage
 	)
 	// Events that arrive together are applied in one update, so a burst
 	// costs one render rather than one per event.
@@ -244,7 +245,7 @@ func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Even
 	onArticle, onDelete := handler(news.EventArticle), handler(news.EventDelete)
 	var connect func()
 	onOpen := app.FuncOf(func(app.Value, []app.Value) any {
-		backoff = time.Second
+		backoff, told = time.Second, false
 		offline(false)
 		return nil
 	})
@@ -252,6 +253,10 @@ func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Even
 		offline(true)
 		if es.Get("readyState").Int() == 2 { // CLOSED: the browser will not retry
 			es.Call("close")
+			if !told { // once an outage: the publisher's console learns why nothing moves
+				told = true
+				postToParent(cfg, "error", map[string]any{"message": "live updates: the event stream was refused or cut; retrying with backoff, the news shown stay"})
+			}
 			wait := backoff
 			backoff = min(backoff*2, 30*time.Second)
 			ctx.After(wait, func(app.Context) {

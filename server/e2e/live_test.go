@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"newswidget/app/news"
+	"newswidget/server"
 	"newswidget/server/sqlite"
 )
 
@@ -179,5 +181,42 @@ func TestLiveUpdateAndDelete(t *testing.T) {
 	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("KFOR reaches 4,500 troops (updated)")`, 3*time.Second)
 	send(http.MethodDelete, "/api/articles/"+id, nil, http.StatusNoContent)
 	waitJS(t, f, `!document.querySelector("[data-id='`+id+`']")`, 3*time.Second)
+	b.noPageErrors(t)
+}
+
+// TestStreamRefusedTellsThePublisher refuses the frame's event stream (the
+// only connect its address may make is spent before the page opens): the
+// widget keeps the news it has and shows it is reconnecting, and the
+// frame's error message reaches the host page's console through the
+// loader, once for the outage however often the stream is retried.
+func TestStreamRefusedTellsThePublisher(t *testing.T) {
+	ws := startWidgetServer(t, "", "", func(o *server.Options) {
+		o.EventsLimit = server.RateLimit{Burst: 1, PerSecond: 0.001}
+	})
+	resp, err := http.Get(ws.URL + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the test's own stream: status %d, want 200", resp.StatusCode)
+	}
+	b, f := openWidget(t, ws, `data-loading="eager"`)
+	waitJS(t, f, `document.querySelector(".nw-offline")`, 10*time.Second)
+	time.Sleep(4 * time.Second) // retries after 1 s and 2 s, refused too
+	var told []string
+	for _, l := range b.lines("warning: page:") {
+		if strings.Contains(l, "newswidget: live updates: the event stream was refused") {
+			told = append(told, l)
+		}
+	}
+	if len(told) != 1 {
+		t.Errorf("host console: got %d warnings of the refused stream, want 1: %q", len(told), b.lines("warning:"))
+	}
+	var items int
+	eval(t, f, `document.querySelectorAll(".nw-item").length`, &items)
+	if items != 10 {
+		t.Errorf("frame shows %d items while offline, want the 10 it had", items)
+	}
 	b.noPageErrors(t)
 }

@@ -30,13 +30,14 @@
     locale: [locale(d.documentElement.lang) || "en", locale],
     "ticker-label": ["", text(60)],
     "list-label": ["", text(60)],
-    live: ["true", v => ({ "": "true", true: "true", false: "false" })[low(v)]],
+    live: ["true", v => (v = low(v)) ? oneOf("true false")(v) : "true"],
     loading: ["lazy", oneOf("lazy eager")],
     height: ["", range(40, 4000)],
     "link-target": ["_top", oneOf("_top _blank _self")],
     target: ["", String]
   };
-  const warn = (k, v, def) => console.warn(`${NS}: data-${k}="${v}" is not valid; using "${def}"`);
+  const say = s => console.warn(NS + ": " + s);
+  const warn = (k, v, def) => say(`data-${k}="${v}" is not valid; using "${def}"`);
   // parse validates options named as the attributes less "data-"; a bad
   // value warns once, naming it, and keeps the default.
   const parse = o => {
@@ -67,12 +68,14 @@
     const m = e.data && e.data[NS], x = m && all[m.id];
     if (!x || e.origin !== ORIGIN || e.source !== x.frame.contentWindow) return;
     // the first size it reports means the widget is drawn: the placeholder goes
-    if (m.type == "resize" && m.height > 0) x.ready = Object.assign(x.box.style, { height: Math.ceil(m.height) + "px", background: "none" });
+    if (m.type == "resize" && m.height > 0) x.ready = x.box.style.cssText = "height:" + Math.ceil(m.height) + "px";
+    // what went wrong in the frame, for the publisher's console
+    if (m.type == "error") say(m.message);
   };
 
   // mount puts a widget into element, or right after it for the script tag.
   const mount = (element, options, after) => {
-    if (!element || element[NS]) return element && element[NS];
+    if (!element || element[NS]) return element?.[NS];
     let cfg = parse(Object.assign(attrs(element), options)), id = "w" + ++count, host = element;
     if (cfg.target) {
       try { host = d.querySelector(cfg.target) || element; } catch (_) {}
@@ -81,9 +84,9 @@
     }
     const box = d.createElement("div"), frame = d.createElement("iframe");
     box.className = NS;
-    Object.assign(box.style, { height: reserved(cfg) + "px", background: "#8881" });
+    box.style.cssText = "background:#8881;height:" + reserved(cfg) + "px";
     // the frame's colour scheme, so no opaque canvas shows behind it
-    Object.assign(frame.style, { border: 0, width: "100%", height: "100%", display: "block", colorScheme: cfg.theme == "auto" ? "light dark" : cfg.theme });
+    frame.style.cssText = "border:0;width:100%;height:100%;display:block;color-scheme:" + (cfg.theme == "auto" ? "light dark" : cfg.theme);
     frame.title = cfg["ticker-label"] || "Flash News";
     frame.loading = cfg.loading;
     frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation");
