@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"newswidget/app/news"
@@ -219,4 +220,40 @@ func TestStreamRefusedTellsThePublisher(t *testing.T) {
 		t.Errorf("frame shows %d items while offline, want the 10 it had", items)
 	}
 	b.noPageErrors(t)
+}
+
+// TestWasmFailureTellsThePublisher blocks every wasm download: the frame
+// keeps its prerendered news and its boot script's error message reaches
+// the embedding page's console through the loader. (The configurator's
+// preview is on the widget's own origin, so its frame shares the page's
+// network, where the block applies.)
+func TestWasmFailureTellsThePublisher(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	b := newBrowser(t)
+	if err := chromedp.Run(b.ctx, network.Enable(), network.SetBlockedURLs([]string{"*.wasm"})); err != nil {
+		t.Fatal(err)
+	}
+	open(t, b, ws.URL+"/")
+	deadline := time.Now().Add(15 * time.Second)
+	var told []string
+	for len(told) == 0 && time.Now().Before(deadline) {
+		for _, l := range b.lines("warning: page:") {
+			if strings.Contains(l, "newswidget: the widget's wasm failed to load") {
+				told = append(told, l)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(told) != 1 {
+		t.Fatalf("host console: got %d warnings of the failed wasm, want 1: %q", len(told), b.lines("warning:"))
+	}
+	doc := `document.querySelector("#preview iframe").contentDocument`
+	var items int
+	eval(t, b.ctx, doc+`.querySelectorAll(".nw-item").length`, &items)
+	if items != 10 {
+		t.Errorf("the frame without its wasm shows %d items, want the 10 prerendered", items)
+	}
+	if l := b.lines("exception:"); len(l) > 0 {
+		t.Errorf("exceptions: %q", l)
+	}
 }
