@@ -24,10 +24,18 @@ func TestEventsHeaders(t *testing.T) {
 		{"Cache-Control", "no-cache"},
 		{"X-Accel-Buffering", "no"},
 		{"Access-Control-Allow-Origin", "*"},
+		{"X-Content-Type-Options", "nosniff"},
+		{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
 	} {
 		if got := s.Resp.Header.Get(h.name); got != h.want {
 			t.Errorf("%s: got %q, want %q", h.name, got, h.want)
 		}
+	}
+	// An HTTP/1.1 stream leaves net/http (for its memory): the body runs to
+	// the connection's end, unchunked, and the response says so.
+	if !s.Resp.Close || len(s.Resp.TransferEncoding) != 0 || s.Resp.ContentLength != -1 {
+		t.Errorf("stream framing: close %v, transfer-encoding %v, length %d; want a body delimited by the connection's end",
+			s.Resp.Close, s.Resp.TransferEncoding, s.Resp.ContentLength)
 	}
 	first, ok := s.Next(t, wait)
 	if !ok {
