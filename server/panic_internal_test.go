@@ -10,8 +10,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"newswidget/app/news"
 	"newswidget/server/seed"
 	"newswidget/server/sqlite"
 )
@@ -148,5 +150,67 @@ func TestHandlerPanic(t *testing.T) {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
 		}
+	}
+}
+
+// panickyStore is the real SQLite store with one fault injected: once
+// armed, reading the event log's newest sequence panics, as a bug in a
+// store might.
+type panickyStore struct {
+	news.Store
+	armed *atomic.Bool
+}
+
+func (p panickyStore) LastSeq(ctx context.Context) (int64, error) {
+	if p.armed.Load() {
+		panic("event log read")
+	}
+	return p.Store.LastSeq(ctx)
+}
+
+// TestStreamPanic panics inside an event stream's replay, which runs on a
+// goroutine of the stream's own once it has left net/http: the panic is
+// logged with its stack, the stream ends, and the server keeps serving.
+func TestStreamPanic(t *testing.T) {
+	st, err := sqlite.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := seed.IfEmpty(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	armed := &atomic.Bool{}
+	s, err := New(Options{Store: panickyStore{st, armed}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	armed.Store(true)
+
+	req, _ := http.NewRequest(http.MethodGet, hs.URL+"/api/events", nil)
+	req.Header.Set("Last-Event-ID", "3") // a position: the replay reads the log
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body) // ends: the stream's goroutine recovered and closed it
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || string(body) != "retry: 2000\n\n" {
+		t.Errorf("stream: %d %q %v, want 200 with the retry hint, then its end", resp.StatusCode, body, err)
+	}
+	if l := logs.String(); !strings.Contains(l, "event stream panic") || !strings.Contains(l, "event log read") || !strings.Contains(l, "panic_internal_test.go") {
+		t.Errorf("the log lacks the panic and its stack:\n%.2000s", l)
+	}
+	if r, err := hs.Client().Get(hs.URL + "/api/articles"); err != nil || r.StatusCode != http.StatusOK {
+		t.Errorf("GET /api/articles after the panic: %v %v, want 200", r, err)
+	} else {
+		r.Body.Close()
+	}
+	if n := s.hub.Len(); n != 0 {
+		t.Errorf("subscribers after the panic: %d, want 0", n)
 	}
 }
