@@ -36,25 +36,34 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+// loggingServer starts a server on a real SQLite store with the default
+// content, seen through wrap, and logging to the returned buffer; both are
+// closed when t ends.
+func loggingServer(t *testing.T, wrap func(news.Store) news.Store) (*Server, *syncBuffer) {
+	t.Helper()
+	st, err := sqlite.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := seed.IfEmpty(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	s, err := New(Options{Store: wrap(st), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, logs
+}
+
 // TestHandlerPanic provokes panics in handlers registered on the server's
 // own mux: the client gets a 500 JSON error (or, once the response has
 // started, a broken connection rather than a short body that looks whole),
 // the panic is logged with its stack, and the server keeps serving.
 func TestHandlerPanic(t *testing.T) {
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	s, err := New(Options{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, logs := loggingServer(t, func(st news.Store) news.Store { return st })
 	s.mux.HandleFunc("GET /test/panic", func(w http.ResponseWriter, r *http.Request) {
 		var m map[string]int
 		m["nil map"]++ // a real runtime panic
@@ -172,21 +181,8 @@ func (p panickyStore) LastSeq(ctx context.Context) (int64, error) {
 // goroutine of the stream's own once it has left net/http: the panic is
 // logged with its stack, the stream ends, and the server keeps serving.
 func TestStreamPanic(t *testing.T) {
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
 	armed := &atomic.Bool{}
-	s, err := New(Options{Store: panickyStore{st, armed}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, logs := loggingServer(t, func(st news.Store) news.Store { return panickyStore{st, armed} })
 	hs := httptest.NewServer(s)
 	defer hs.Close()
 	armed.Store(true)
