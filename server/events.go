@@ -147,7 +147,7 @@ func (s *Server) pump(seq int64) {
 	failing := false
 	for {
 		select {
-		case <-s.done:
+		case <-s.ctx.Done():
 			return
 		case <-s.pokeCh:
 		case <-tick.C:
@@ -229,7 +229,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer s.hub.Unsubscribe(sub)
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
-	s.stream(r.Context().Done(), sub, since, func(b []byte) bool {
+	s.stream(r.Context(), sub, since, func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if _, err := w.Write(b); err != nil {
 			return false
@@ -286,7 +286,7 @@ func (s *Server) streamConn(conn net.Conn, sub chan *frame, since int64) {
 	// keep-alive finds a vanished peer), which ends the stream. Closing the
 	// server ends it, a replay in progress too, as net/http closing the
 	// connection would.
-	s.stream(s.done, sub, since, func(b []byte) bool {
+	s.stream(s.ctx, sub, since, func(b []byte) bool {
 		conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		_, err := conn.Write(b)
 		return err == nil
@@ -294,23 +294,13 @@ func (s *Server) streamConn(conn net.Conn, sub chan *frame, since int64) {
 }
 
 // stream writes an event stream: the retry hint, the stored events after
-// since, then the hub's live ones and heartbeats, until done closes, the
+// since, then the hub's live ones and heartbeats, until ctx ends, the
 // subscription ends or a write fails.
-func (s *Server) stream(done <-chan struct{}, sub chan *frame, since int64, write func([]byte) bool) {
+func (s *Server) stream(ctx context.Context, sub chan *frame, since int64, write func([]byte) bool) {
 	if !write([]byte("retry: 2000\n\n")) {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-done: // the client left, or the server closed, during the replay
-		case <-ctx.Done():
-			return
-		}
-		cancel()
-	}()
 	last, err := s.replay(ctx, since, write)
-	cancel()
 	if err != nil {
 		return
 	}
@@ -333,7 +323,7 @@ func (s *Server) stream(done <-chan struct{}, sub chan *frame, since int64, writ
 			if !write([]byte(": ping\n\n")) {
 				return
 			}
-		case <-done:
+		case <-ctx.Done():
 			return
 		}
 	}

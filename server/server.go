@@ -65,7 +65,8 @@ type Server struct {
 
 	pokeCh   chan struct{}
 	stopOnce sync.Once
-	done     chan struct{}
+	ctx      context.Context // canceled by Close: ends the pump and the streams it serves
+	cancel   context.CancelFunc
 	pumpDone chan struct{}
 }
 
@@ -95,9 +96,9 @@ func New(opts Options) (*Server, error) {
 		static:     static,
 		metrics:    newMetrics(),
 		pokeCh:     make(chan struct{}, 1),
-		done:       make(chan struct{}),
 		pumpDone:   make(chan struct{}),
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.eventsLimit = newLimiter(opts.EventsLimit, DefaultEventsLimit)
 	s.publishLimit = newLimiter(opts.PublishLimit, DefaultPublishLimit)
 	s.hub = NewHub(opts.SubscriberBuffer, s.metrics.subscribers)
@@ -117,7 +118,7 @@ func New(opts Options) (*Server, error) {
 // clients to retry.
 func (s *Server) Close() {
 	s.stopOnce.Do(func() {
-		close(s.done)
+		s.cancel()
 		<-s.pumpDone
 		s.hub.Close()
 	})
