@@ -81,10 +81,14 @@ func loadStatic(log *slog.Logger) (*staticSet, error) {
 	// Pages carry their styles inline: two render-blocking requests fewer
 	// before the first paint, and /app.css (a name go-app fixes, so never
 	// immutable) is not revalidated on every visit. 1.4 KB compressed.
-	s.inlineStyle = slices.Concat([]byte("<style>"), appCSS.body, s.byPath[s.css].body, []byte("</style>"))
-	if bytes.Contains(bytes.ToLower(s.inlineStyle[7:len(s.inlineStyle)-8]), []byte("</style")) {
+	css := s.byPath[s.css].body
+	if !bytes.Contains(css, appCSS.body) {
+		return nil, fmt.Errorf("widget.css must hide go-app's loader as /app.css does (%s)", appCSS.body)
+	}
+	if bytes.Contains(bytes.ToLower(css), []byte("</style")) {
 		return nil, fmt.Errorf("widget.css must not contain </style")
 	}
+	s.inlineStyle = slices.Concat([]byte("<style>"), css, []byte("</style>"))
 	s.styleLinks = regexp.MustCompile(`<link\b[^>]*\bhref="(?:` + regexp.QuoteMeta(appCSS.path) + "|" + regexp.QuoteMeta(s.css) + `)"[^>]*>\n?`)
 
 	if raw, ok := readFS(web.FS, "dist/app.wasm"); ok {
