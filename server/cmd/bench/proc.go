@@ -136,7 +136,7 @@ type widgetServer struct {
 }
 
 // benchToken authorises publishing on the bench's servers.
-const benchToken = "bench-token"
+const benchToken = "bench-admin-token-0123"
 
 // startWidget starts the server binary on a free 127.0.0.1 port over the
 // data directory (created and seeded by the server when new) and waits

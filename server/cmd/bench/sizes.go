@@ -33,7 +33,7 @@ func loadHello(ctx context.Context, root, tmp string) (*helloWasm, error) {
 	}
 	fmt.Fprintln(os.Stderr, "bench: bin/hello.wasm.br is missing: building go-app's hello world")
 	out := filepath.Join(tmp, "hello.wasm")
-	if err := run(ctx, root, []string{"GOOS=js", "GOARCH=wasm"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./server/bench/hello"); err != nil {
+	if err := run(ctx, root, []string{"GOOS=js", "GOARCH=wasm"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./server/cmd/bench/hello"); err != nil {
 		return nil, err
 	}
 	raw, err := os.ReadFile(out)

@@ -20,7 +20,7 @@ import (
 )
 
 // helloCompo is go-app's hello world, the same component as
-// server/bench/hello renders in the browser, here prerendered by go-app's
+// server/cmd/bench/hello renders in the browser, here prerendered by go-app's
 // own Handler.
 type helloCompo struct{ app.Compo }
 

@@ -1,9 +1,15 @@
-// Command bench is newswidget's performance harness, run by `make bench`:
-// it measures every budgeted figure beside its anchor in one run, prints a
-// table (figure, value, anchor, ratio or difference, budget, and by how much
-// a missed budget is missed) and writes it as JSON.
+// Command bench is newswidget's performance harness, a development tool that
+// is not part of the server: run by `make bench`, it measures every budgeted
+// figure (below) beside its anchor in one run, prints a table (figure,
+// value, anchor, ratio or difference, budget, and by how much a missed
+// budget is missed) and writes it as JSON to bin/bench.json.
 //
-//	go run ./server/bench [-out FILE] [-quick] [-runs N] [-only 1,2,9] [-soak 2m]
+//	go run ./server/cmd/bench [-out FILE] [-quick] [-runs N] [-only 1,2,9] [-soak 2m]
+//
+// Run directly, it needs web/dist/app.wasm.br (`make wasm`; `make bench`
+// builds it and bin/hello.wasm.br first). It builds the server and its
+// anchors itself, installs chromium, wrk and nginx-light with apt-get when
+// they are missing and it runs as root, and stops after 20 minutes at most.
 //
 // The figures: the wasm and the loader on the wire (1, 2); the widget in a
 // headless Chromium on a host page of another origin, cold and warm (3–5);
@@ -53,6 +59,16 @@ func main() {
 	runs := flag.Int("runs", 0, "repeat the browser and start-up measurements `N` times (default 7; 3 with -quick)")
 	only := flag.String("only", "", "measure only these figures, comma-separated `LIST` of 1–11")
 	soak := flag.Duration("soak", 0, "hold the soak (figure 11) for `DURATION` (default 3m; 30s with -quick; at most 15m)")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), `Usage: go run ./server/cmd/bench [flags]   (or: make bench BENCH_FLAGS="...")
+
+Measures every budgeted figure of newswidget beside its anchor, prints a
+table and writes it as JSON. Needs web/dist/app.wasm.br (make wasm).
+
+Flags:
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	os.Exit(bench(*out, *quick, *runs, *only, *soak))
 }
@@ -144,7 +160,7 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 			return err
 		}
 		env.anchorBin = filepath.Join(env.tmp, "minhttp")
-		return run(ctx, root, nil, "go", "build", "-trimpath", "-o", env.anchorBin, "./server/bench/minhttp")
+		return run(ctx, root, nil, "go", "build", "-trimpath", "-o", env.anchorBin, "./server/cmd/bench/minhttp")
 	}()
 	hello, helloErr := loadHello(ctx, root, env.tmp)
 	if helloErr != nil {
