@@ -197,6 +197,7 @@ func FuzzPublish(f *testing.F) {
 		`{"title":"t","url":"javascript:alert(1)"}`, `{"id":"dup","title":"a"}`, `{`, `null`, `{"title":"t","published_at":"2300-01-01T00:00:00Z"}`,
 		`{"title":"t","published_at":"9999-12-31T23:59:59-23:59"}`, `{"title":"t","flash":"yes"}`, `{"title":"\u0000"}`,
 		`{"title":"<script>alert(1)</script>","summary":"\"><img src=x onerror=alert(1)>"}`, `{"title":"t","extra":1}`,
+		`{"title":"\u200b\ufeff"}`, `{"title":"\u001bT\u0007","source":"\u202eREL","summary":"a\r\nb\u0085","body":["\u2066p\u2069"]}`,
 	} {
 		f.Add([]byte(s))
 	}

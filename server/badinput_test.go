@@ -75,6 +75,10 @@ func badCases() []badCase {
 		{"url vbscript", `{"title":"t","url":"vbscript:msgbox"}`, "url"},
 		{"source with NUL", `{"title":"t","source":"\u0000"}`, "source"},
 		{"category with NUL", `{"title":"t","category":"a\u0000"}`, "category"},
+		{"body with NUL", `{"title":"t","body":["a\u0000b"]}`, "body"},
+		{"title zero-width", `{"title":"\u200b\u200d\u2060\ufeff"}`, "title"},
+		{"title of controls and overrides", `{"title":" \u001b\u0007\u007f\u0085\u202e\u2066 "}`, "title"},
+		{"title of combining marks", `{"title":"\u0301\u0308\u200f"}`, "title"},
 		{"id unicode", `{"id":"новости","title":"t"}`, "id"},
 		{"id path trick", `{"id":"../../etc","title":"t"}`, "id"},
 	}

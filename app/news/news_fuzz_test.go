@@ -102,6 +102,10 @@ func FuzzDecodeArticle(f *testing.F) {
 		`{"title":"t","published_at":"0000-01-01T00:00:00Z"}`, `{"title":"t","published_at":"9999-12-31T23:59:59.999999999-23:59"}`,
 		`{"title":"t","body":null,"flash":null}`, `{"id":"` + strings.Repeat("i", 65) + `","title":"t"}`,
 		`{"title":"t","body":[` + strings.TrimSuffix(strings.Repeat(`"p",`, 201), ",") + `]}`,
+		`{"title":"\u200b\u200d\ufeff"}`, `{"title":"\u0301"}`, `{"title":"\u3164"}`, `{"title":" \u202e "}`,
+		`{"title":"\u001b[1mT\u0007\u007f\u0085","source":"\u202eREL\u202c","category":"\u2066W\u2069"}`,
+		`{"title":"a\r\nb","summary":"one\r\ntwo\u2028\u009b","body":["p\u0000","\u200b","x\ty\u000b"]}`,
+		`{"title":"عاجل\u200f","source":"\u200eקול","summary":"👩\u200d👩\u200d👧 \u061c١"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -154,9 +158,21 @@ func checkArticle(t *testing.T, a news.Article) {
 	case a.PublishedAt.IsZero() || a.UpdatedAt.IsZero():
 		t.Fatalf("dates not filled: %+v", a)
 	}
-	for _, s := range append([]string{a.Title, a.Summary, a.Source, a.Category}, a.Body...) {
+	for i, s := range append([]string{a.Title, a.Summary, a.Source, a.Category}, a.Body...) {
 		if !utf8.ValidString(s) || s != strings.TrimSpace(s) {
 			t.Fatalf("text %q is not trimmed valid UTF-8", s)
+		}
+		if s != "" && !news.Visible(s) {
+			t.Fatalf("text %+q shows nothing", s)
+		}
+		multiline := i == 1 || i > 3
+		for _, r := range s {
+			// controls but a multi-line field's breaks and tabs, and bidi
+			// embeddings, overrides and isolates, are stripped
+			if r < 0x20 && !(multiline && (r == '\n' || r == '\t')) || r >= 0x7f && r <= 0x9f ||
+				r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x2028 || r == 0x2029 {
+				t.Fatalf("text %+q holds %U", s, r)
+			}
 		}
 	}
 	for _, p := range a.Body {

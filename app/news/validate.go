@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -110,19 +111,21 @@ func decodeError(err error) error {
 	return Errorf(EInvalid, "malformed JSON: %v", err)
 }
 
-// Normalize trims the article's text fields and fills what the publisher may
-// leave out: a generated id, the publication and update times.
+// Normalize cleans the article's text fields (see CleanText) and fills what
+// the publisher may leave out: a generated id, the publication and update
+// times. The API and feed ingestion both call it, so text from either is
+// held to the same rules.
 func (a *Article) Normalize(now time.Time) {
 	a.ID = strings.TrimSpace(a.ID)
-	a.Title = strings.TrimSpace(a.Title)
-	a.Summary = strings.TrimSpace(a.Summary)
+	a.Title = CleanText(a.Title, false)
+	a.Summary = CleanText(a.Summary, true)
 	a.URL = strings.TrimSpace(a.URL)
 	a.Image = strings.TrimSpace(a.Image)
-	a.Source = strings.TrimSpace(a.Source)
-	a.Category = strings.TrimSpace(a.Category)
+	a.Source = CleanText(a.Source, false)
+	a.Category = CleanText(a.Category, false)
 	body := a.Body[:0:0]
 	for _, p := range a.Body {
-		if p = strings.TrimSpace(p); p != "" {
+		if p = CleanText(p, true); p != "" {
 			body = append(body, p)
 		}
 	}
@@ -144,7 +147,7 @@ func (a *Article) Validate() error {
 	switch {
 	case !ValidID(a.ID):
 		return FieldError("id", "must be 1 to %d letters, digits, '-' or '_'", MaxIDLen)
-	case a.Title == "":
+	case !Visible(a.Title):
 		return FieldError("title", "is required")
 	case utf8.RuneCountInString(a.Title) > MaxTitleLen:
 		return FieldError("title", "must be at most %d characters", MaxTitleLen)
@@ -182,6 +185,11 @@ func (a *Article) Validate() error {
 	for _, s := range []struct{ field, v string }{{"title", a.Title}, {"summary", a.Summary}, {"source", a.Source}, {"category", a.Category}} {
 		if !utf8.ValidString(s.v) || strings.ContainsRune(s.v, 0) {
 			return FieldError(s.field, "must be valid UTF-8 text")
+		}
+	}
+	for _, p := range a.Body {
+		if !utf8.ValidString(p) || strings.ContainsRune(p, 0) {
+			return FieldError("body", "paragraphs must be valid UTF-8 text")
 		}
 	}
 	return nil
@@ -231,4 +239,83 @@ func NewID() string {
 	var b [9]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// CleanText is publisher text as the widget keeps it: control characters
+// and bidi embeddings, overrides and isolates removed, trimmed, and empty
+// when no character is visible. A multi-line field (summary, a paragraph)
+// keeps its line breaks and tabs, with CR LF and the other breaks as "\n"; a
+// single-line one (title, source, category) gets one space for a run of them.
+//
+// Removed, because they are invisible yet act: C0 controls (ESC, BEL …),
+// DEL, C1 controls, and U+202A–U+202E, U+2066–U+2069, which could run past
+// the text and turn the widget's own words around. A string holding NUL or
+// invalid UTF-8 is returned as it is, for Validate to refuse: that is a
+// broken client, not text to tidy. The marks U+200E, U+200F and
+// U+061C stay: they set the direction of neutral characters within their own
+// text only, as RTL writers use them, and the widget isolates every piece of
+// publisher text. Zero-width joiners stay too (emoji sequences, Persian).
+func CleanText(s string, multiline bool) string {
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return s
+	}
+	var b []byte // nil until the first change, so clean text is not copied
+	last, prev := rune(-1), rune(-1)
+	for i, r := range s {
+		out, brk := r, false
+		switch {
+		case r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029:
+			brk = true
+			switch {
+			case !multiline:
+				out = ' '
+			case r == '\n' && prev == '\r':
+				out = -1 // the LF of a CR LF
+			case r != '\t':
+				out = '\n'
+			}
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			out = -1
+		}
+		if brk && !multiline && last == ' ' {
+			out = -1
+		}
+		prev = r
+		if out == r && b == nil {
+			last = r
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(s)), s[:i]...)
+		}
+		if out >= 0 {
+			b = utf8.AppendRune(b, out)
+			last = out
+		}
+	}
+	if b != nil {
+		s = string(b)
+	}
+	if s = strings.TrimSpace(s); !Visible(s) {
+		return ""
+	}
+	return s
+}
+
+// Visible reports whether s holds a character that shows: a letter, digit,
+// punctuation or symbol. Spaces, zero-width and format characters,
+// combining marks alone and the blank Hangul fillers and Braille pattern
+// don't, so a title of them is no title. (unicode's category tables are in
+// the wasm already, through regexp.)
+func Visible(s string) bool {
+	for _, r := range s {
+		switch r {
+		case 0x115f, 0x1160, 0x3164, 0xffa0, 0x2800:
+			continue
+		}
+		if r < 0x80 && r > ' ' && r != 0x7f || unicode.In(r, unicode.L, unicode.N, unicode.P, unicode.S) {
+			return true
+		}
+	}
+	return false
 }

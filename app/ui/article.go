@@ -74,11 +74,12 @@ func (p *ArticlePage) Render() app.UI {
 		&Ticker{Label: l.Ticker, Items: ticker, Speed: p.cfg.Speed, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale},
 		app.Elem("article").Class("nw-article").Body(
 			app.If(p.found,
-				app.Elem("h1").Class("nw-headline-main").Text(a.Title),
+				Isolated(app.Elem("h1").Class("nw-headline-main"), a.Title),
 				Meta(a, l.Strings, p.now),
 				app.If(news.IsWebURL(a.Image), image(a.Image, "nw-hero")),
-				app.Range(a.Body).Slice(func(i int) app.UI { return app.Elem("p").Text(a.Body[i]) }),
-				app.If(a.Source != "", app.Elem("p").Class("nw-credit").Text("/"+a.Source)),
+				app.Range(a.Body).Slice(func(i int) app.UI { return Isolated(app.Elem("p"), a.Body[i]) }),
+				// the "/" is the credit's own mark: it goes with the source
+				app.If(a.Source != "", app.Elem("p").Class("nw-credit").Body(Bdi("/"+a.Source))),
 			).Else(
 				app.Elem("p").Class("nw-missing").Text(l.Strings.NotFound),
 			),

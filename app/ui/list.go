@@ -24,15 +24,15 @@ type LatestList struct {
 func (l *LatestList) Render() app.UI {
 	s := Locale(l.Locale)
 	return app.Elem("section").Class("nw-list").Aria("labelledby", "nw-list-label").Body(
-		app.Elem("h2").ID("nw-list-label").Class("nw-list-label").Text(l.Label),
+		Isolated(app.Elem("h2").ID("nw-list-label").Class("nw-list-label"), l.Label),
 		app.Elem("ol").Class("nw-items").Body(app.Range(l.Items).Slice(func(i int) app.UI {
 			a := l.Items[i]
 			return app.Elem("li").Class("nw-item").DataSet("id", a.ID).Body(
 				app.If(news.IsWebURL(a.Image), image(a.Image, "nw-thumb").Attr("loading", "lazy").Attr("width", 64).Attr("height", 64)),
 				app.Elem("div").Class("nw-text").Body(
-					articleLink(a, l.Target).Class("nw-title").Text(a.Title),
+					Isolated(articleLink(a, l.Target).Class("nw-title"), a.Title),
 					Meta(a, s, l.Now),
-					app.If(a.Summary != "", app.Elem("p").Class("nw-summary").Text(a.Summary)),
+					app.If(a.Summary != "", Isolated(app.Elem("p").Class("nw-summary"), a.Summary)),
 				),
 			)
 		})),
@@ -40,16 +40,33 @@ func (l *LatestList) Render() app.UI {
 }
 
 // Meta is an article's source and relative time, with the full date as the
-// tooltip and in the <time datetime> attribute.
+// tooltip and in the <time datetime> attribute. The source sits in a <bdi>
+// inside its span, whose ::after separator is the widget's and must stay on
+// the widget's side of it.
 func Meta(a news.Article, s Strings, now time.Time) app.UI {
 	return app.Elem("p").Class("nw-meta").Body(
-		app.If(a.Source != "", app.Elem("span").Class("nw-source").Text(a.Source)),
+		app.If(a.Source != "", app.Elem("span").Class("nw-source").Body(Bdi(a.Source))),
 		app.Elem("time").
 			Class("nw-time").
 			Attr("datetime", a.PublishedAt.UTC().Format(time.RFC3339)).
 			Title(s.Date(a.PublishedAt)).
 			Text(s.Ago(a.PublishedAt, now)),
 	)
+}
+
+// Isolated puts publisher text into e, an element that holds nothing else,
+// with dir="auto": the text takes its direction from its own first strong
+// character, and (as any element with dir) it is a bidi isolate, so an RTL
+// title or a stray override can never reorder the widget's own text around
+// it ("2 minutes ago", separators, labels).
+func Isolated(e app.HTMLElem, text string) app.HTMLElem {
+	return e.Dir("auto").Text(text)
+}
+
+// Bdi is publisher text that shares an element with the widget's own text:
+// a <bdi>, the inline isolate whose direction is its text's.
+func Bdi(text string) app.UI {
+	return app.Elem("bdi").Text(text)
 }
 
 // image is an <img> of an http(s) URL (the caller checks), sending no

@@ -40,7 +40,7 @@ func (t *Ticker) Render() app.UI {
 		Body(
 			// the label is publisher text: it goes in as text, never into an
 			// attribute, where go-app's quoting would not escape it
-			app.Elem("h2").ID("nw-ticker-label").Class("nw-ticker-label").Text(t.Label),
+			Isolated(app.Elem("h2").ID("nw-ticker-label").Class("nw-ticker-label"), t.Label),
 			app.Elem("div").Class("nw-viewport").Body(
 				app.Elem("div").
 					Class("nw-track").
@@ -67,7 +67,7 @@ func (t *Ticker) copy(hidden bool) app.UI {
 	}
 	return ul.Body(app.Range(t.Items).Slice(func(i int) app.UI {
 		a := t.Items[i]
-		link := articleLink(a, t.Target).Class("nw-headline").Text(a.Title)
+		link := Isolated(articleLink(a, t.Target).Class("nw-headline"), a.Title)
 		if hidden {
 			link = link.TabIndex(-1)
 		}

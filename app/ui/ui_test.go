@@ -2,11 +2,13 @@ package ui_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
+	"golang.org/x/net/html"
 
 	"newswidget/app/news"
 	"newswidget/app/ui"
@@ -220,6 +222,98 @@ func TestHostileTextStaysInert(t *testing.T) {
 	if got := ui.AttrText(`Stoltenberg: "NATO will do it"`); got != "Stoltenberg: “NATO will do it”" {
 		t.Errorf("AttrText: got %q", got)
 	}
+}
+
+// TestPublisherTextIsolated checks that every piece of publisher text is
+// alone in a bidi isolate (<bdi>, or an element with dir="auto") and that
+// the widget's own text is in none, so neither an RTL source nor an
+// override left in a stored article can turn "2 minutes ago" around.
+func TestPublisherTextIsolated(t *testing.T) {
+	a := article("a", 0, true)
+	a.Title = "\u202eعاجل: Breaking"
+	a.Source = "\u202eREL"
+	a.Summary = "ראש הממשלה \u2067אמר"
+	label := "\u202bחדשות"
+	now := base.Add(2 * time.Minute)
+	for _, tc := range []struct {
+		name      string
+		c         app.UI
+		publisher []string // each must be isolated
+		own       []string // each must be outside every isolate
+	}{
+		{"ticker", &ui.Ticker{Label: label, Items: []news.Article{a}, Speed: 60, Locale: "en"}, []string{label, a.Title}, nil},
+		{"list", &ui.LatestList{Label: label, Items: []news.Article{a}, Locale: "en", Now: now}, []string{label, a.Title, a.Source, a.Summary}, []string{"2 minutes ago"}},
+		{"meta", ui.Meta(a, ui.Locale("ar"), now), []string{a.Source}, []string{"منذ دقيقتين"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := html.Parse(strings.NewReader(render(t, tc.c)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts := map[string][]*html.Node{}
+			var walk func(*html.Node)
+			walk = func(n *html.Node) {
+				if n.Type == html.TextNode {
+					texts[n.Data] = append(texts[n.Data], n)
+				}
+				// the source's span holds the widget's " · " (its ::after):
+				// only the <bdi> inside it may isolate
+				if isolates(n) && slices.ContainsFunc(n.Attr, func(a html.Attribute) bool { return a.Key == "class" && strings.Contains(a.Val, "nw-source") }) {
+					t.Errorf("got the isolate <%s %v>, want the widget's separator outside it", n.Data, n.Attr)
+				}
+				for c := n.FirstChild; c != nil; c = c.NextSibling {
+					walk(c)
+				}
+			}
+			walk(doc)
+			for _, s := range tc.publisher {
+				if len(texts[s]) == 0 {
+					t.Errorf("%+q: got no text node, want one", s)
+				}
+				for _, n := range texts[s] {
+					if p := n.Parent; !isolates(p) || p.FirstChild != n || n.NextSibling != nil {
+						t.Errorf("%+q: got it in <%s %v> beside %d other nodes, want it alone in <bdi> or dir=auto", s, p.Data, p.Attr, siblings(n))
+					}
+				}
+			}
+			for _, s := range tc.own {
+				if len(texts[s]) == 0 {
+					t.Errorf("%+q: got no text node, want one", s)
+				}
+				for _, n := range texts[s] {
+					for p := n.Parent; p != nil; p = p.Parent {
+						if isolates(p) {
+							t.Errorf("%+q: got it inside the isolate <%s %v>, want it outside", s, p.Data, p.Attr)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// isolates reports whether n isolates its content's direction as
+// publisher text needs: <bdi>, or dir="auto".
+func isolates(n *html.Node) bool {
+	if n.Type != html.ElementNode {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Key == "dir" && a.Val == "auto" {
+			return true
+		}
+	}
+	return n.Data == "bdi"
+}
+
+func siblings(n *html.Node) int {
+	c := 0
+	for s := n.Parent.FirstChild; s != nil; s = s.NextSibling {
+		if s != n {
+			c++
+		}
+	}
+	return c
 }
 
 // TestListUpdatesInClient mounts the list in go-app's client tester, then

@@ -58,7 +58,7 @@ type Poller struct {
 // feedState is what the poller remembers of one feed.
 type feedState struct {
 	etag, lastModified string               // validators of the last ingested 200
-	firstSeen          map[string]time.Time // dates of undated entries, by id
+	firstSeen          map[string]time.Time // dates of undated and future-dated entries, by id
 	status             Status
 }
 
@@ -247,13 +247,17 @@ func (p *Poller) ingest(ctx context.Context, feedURL string, st *feedState, res 
 	for i, it := range items {
 		id := ids[i]
 		var first time.Time
-		if itemTime(it).IsZero() {
+		// An entry dated in the future would sit on top of every list as
+		// "just now" until its date: it is dated by when it was first seen,
+		// once, and keeps that date (as an undated entry does) while the
+		// feed holds it, however it changes.
+		if t := itemTime(it); t.IsZero() || t.After(now) || !prevSeen[id].IsZero() {
 			if first, err = p.firstSeen(ctx, id, prevSeen, now); err != nil {
 				return changed, valid, err
 			}
 			seen[id] = first
 		}
-		a := toArticle(id, source, res.base, it, first)
+		a := toArticle(id, source, res.base, it, first, now)
 		a.Normalize(now)
 		if verr := a.Validate(); verr != nil {
 			log.Debug("feed entry skipped", "id", id, "err", verr)
@@ -274,19 +278,23 @@ func (p *Poller) ingest(ctx context.Context, feedURL string, st *feedState, res 
 	return changed, valid, nil
 }
 
-// firstSeen dates an undated entry by when it was first seen: remembered,
-// else as stored by an earlier run, else now. Without this an undated entry
-// would look changed on every poll.
+// firstSeen dates an undated or future-dated entry by when it was first
+// seen: remembered, else as stored by an earlier run (no later than now, for
+// an entry stored in the future before dates were clamped), else now.
+// Without this such an entry would look changed on every poll.
 func (p *Poller) firstSeen(ctx context.Context, id string, prev map[string]time.Time, now time.Time) (time.Time, error) {
 	if t, ok := prev[id]; ok {
 		return t, nil
 	}
+	now = now.UTC().Truncate(time.Second)
 	a, err := p.Store.Article(ctx, id)
 	switch {
+	case err == nil && a.PublishedAt.After(now):
+		return now, nil
 	case err == nil:
 		return a.PublishedAt, nil
 	case news.ErrorCode(err) == news.ENotFound:
-		return now.UTC().Truncate(time.Second), nil
+		return now, nil
 	}
 	return time.Time{}, fmt.Errorf("look up article %s: %w", id, err)
 }

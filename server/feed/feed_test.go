@@ -908,3 +908,147 @@ func TestUndatedAcrossRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestFutureDates: an entry dated in the future is stored with the time the
+// poller first saw it, and keeps it on later polls, when it changes and
+// after a restart; it never moves to a later "now", nor back to its date.
+func TestFutureDates(t *testing.T) {
+	soon := time.Now().Add(time.Hour).UTC().Format(time.RFC1123Z)
+	tests := []struct {
+		name, contentType string
+		doc               func(title string) string
+		key               string
+	}{
+		{
+			name: "rss in 2199", contentType: rssType, key: "fut",
+			doc: func(title string) string {
+				return rss(item("fut", title, "<pubDate>Tue, 01 Jan 2199 00:00:00 GMT</pubDate>"))
+			},
+		},
+		{
+			name: "rss an hour ahead", contentType: rssType, key: "soon",
+			doc: func(title string) string { return rss(item("soon", title, "<pubDate>"+soon+"</pubDate>")) },
+		},
+		{
+			name: "atom updated only, in 2199", contentType: atomType, key: "urn:a",
+			doc: func(title string) string {
+				return `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>` +
+					`<entry><id>urn:a</id><title>` + title + `</title><updated>2199-01-01T00:00:00Z</updated></entry></feed>`
+			},
+		},
+		{
+			name: "json feed in 2199", contentType: jsonType, key: "j",
+			doc: func(title string) string {
+				return `{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"j","title":"` + title +
+					`","date_published":"2199-01-01T00:00:00Z","date_modified":"2199-06-01T00:00:00Z"}]}`
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			e.site.set(tt.contentType, tt.doc("Future"))
+			start := time.Now().UTC().Truncate(time.Second)
+			e.poll(t)
+			end := time.Now().UTC()
+			first := e.article(t)
+			if first.ID != feedID(e.url, tt.key) {
+				t.Fatalf("id = %q, want %q", first.ID, feedID(e.url, tt.key))
+			}
+			if got := first.PublishedAt; got.Before(start) || got.After(end) {
+				t.Errorf("published_at = %v, want the time of the poll, %v to %v", got, start, end)
+			}
+			if !first.UpdatedAt.Equal(first.PublishedAt) {
+				t.Errorf("updated_at = %v, want the published_at %v", first.UpdatedAt, first.PublishedAt)
+			}
+
+			// A second later the same document changes nothing.
+			time.Sleep(1100 * time.Millisecond)
+			seq := e.lastSeq(t)
+			e.poll(t)
+			if got := e.lastSeq(t); got != seq {
+				t.Errorf("polling the same document again moved seq from %d to %d", seq, got)
+			}
+			if got := e.article(t); !got.PublishedAt.Equal(first.PublishedAt) || !got.UpdatedAt.Equal(first.UpdatedAt) {
+				t.Errorf("dates moved from %v, %v to %v, %v", first.PublishedAt, first.UpdatedAt, got.PublishedAt, got.UpdatedAt)
+			}
+
+			// A change of the entry keeps its date.
+			e.site.set(tt.contentType, tt.doc("Future, updated"))
+			e.poll(t)
+			if got := e.article(t); got.Title != "Future, updated" || !got.PublishedAt.Equal(first.PublishedAt) {
+				t.Errorf("after a change: %q at %v, want %q at %v", got.Title, got.PublishedAt, "Future, updated", first.PublishedAt)
+			}
+
+			// A new poller remembers nothing: the date comes from the store.
+			seq = e.lastSeq(t)
+			p := feed.NewPoller(e.store, []string{e.url})
+			p.Logger = slog.New(slog.DiscardHandler)
+			p.PollOnce(t.Context())
+			if got := e.lastSeq(t); got != seq {
+				t.Errorf("seq moved from %d to %d after a restart", seq, got)
+			}
+			if got := e.article(t); !got.PublishedAt.Equal(first.PublishedAt) {
+				t.Errorf("after a restart published_at = %v, want %v", got.PublishedAt, first.PublishedAt)
+			}
+		})
+	}
+}
+
+// TestFutureUpdateDate: an entry with a past publication date and an
+// update date in the future keeps its own publication date, and the
+// future update date is not used.
+func TestFutureUpdateDate(t *testing.T) {
+	e := newEnv(t, nil)
+	e.site.set(atomType, `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>`+
+		`<entry><id>urn:u</id><title>T</title><published>2023-11-28T08:00:00Z</published><updated>2199-01-01T00:00:00Z</updated></entry></feed>`)
+	e.poll(t)
+	got := e.article(t)
+	if want := date("2023-11-28T08:00:00Z"); !got.PublishedAt.Equal(want) || !got.UpdatedAt.Equal(want) {
+		t.Errorf("dates = %v, %v, want %v for both", got.PublishedAt, got.UpdatedAt, want)
+	}
+}
+
+// TestFeedTextHygiene: feed text goes through the same cleaning as
+// published articles: bidi overrides and controls are stripped, and an
+// entry whose title shows nothing is skipped.
+func TestFeedTextHygiene(t *testing.T) {
+	tests := []struct {
+		name, feedTitle, title, category string
+		wantSource, wantTitle, wantCat   string // wantTitle "" when skipped
+	}{
+		{"override in source", "\u202eTest Wire", "Title", "", "Test Wire", "Title", ""},
+		{"isolates in title", "W", "a \u2067b\u2069 \u202dc\u202c", "\u2066World\u2069", "W", "a b c", "World"},
+		{"C1 and DEL as spaces", "W\u0085x\u007f", "T\u009b1", "", "W x", "T 1", ""}, // the sanitiser spaces them
+		{"rtl intact", "الجزيرة", "عاجل\u200f: اتفاق", "חדשות", "الجزيرة", "عاجل\u200f: اتفاق", "חדשות"},
+		{"zero-width title skipped", "W", "\u200b\u200d&#x2060;", "", "W", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			cat := ""
+			if tt.category != "" {
+				cat = "<category>" + tt.category + "</category>"
+			}
+			e.site.set(rssType, strings.Replace(rss(item("g", tt.title, cat, "<pubDate>Mon, 27 Nov 2023 10:00:00 GMT</pubDate>")),
+				"<title>Test Wire</title>", "<title>"+tt.feedTitle+"</title>", 1))
+			e.poll(t)
+			list := e.articles(t)
+			if tt.wantTitle == "" {
+				if len(list) != 0 {
+					t.Errorf("got %+v, want the entry skipped", list)
+				}
+				return
+			}
+			if len(list) != 1 {
+				t.Fatalf("got %d articles, want 1", len(list))
+			}
+			got := list[0]
+			if got.Source != tt.wantSource || got.Title != tt.wantTitle || got.Category != tt.wantCat {
+				t.Errorf("got source %+q title %+q category %+q, want %+q %+q %+q",
+					got.Source, got.Title, got.Category, tt.wantSource, tt.wantTitle, tt.wantCat)
+			}
+		})
+	}
+}

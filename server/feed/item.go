@@ -123,9 +123,11 @@ func feedSource(f *gofeed.Feed, base *url.URL) string {
 	return ""
 }
 
-// toArticle maps one entry to an article; firstSeen dates an undated entry.
-// The caller normalises and validates it.
-func toArticle(id, source string, base *url.URL, it *gofeed.Item, firstSeen time.Time) news.Article {
+// toArticle maps one entry to an article at the time now. firstSeen, when
+// set, dates an entry that is undated, or dated later than firstSeen (in the
+// future when it was first seen); an update date in the future is ignored.
+// The caller normalises and validates the article.
+func toArticle(id, source string, base *url.URL, it *gofeed.Item, firstSeen, now time.Time) news.Article {
 	a := news.Article{
 		ID:     id,
 		Title:  truncate(plainText(it.Title), news.MaxTitleLen),
@@ -149,13 +151,13 @@ func toArticle(id, source string, base *url.URL, it *gofeed.Item, firstSeen time
 	// Whole seconds in UTC, so a store that keeps seconds sees an unchanged
 	// entry as equal.
 	published := itemTime(it)
-	if published.IsZero() {
+	if !firstSeen.IsZero() && (published.IsZero() || published.After(firstSeen)) {
 		published = firstSeen
 	}
 	a.PublishedAt = published.UTC().Truncate(time.Second)
 	a.UpdatedAt = a.PublishedAt
-	if it.UpdatedParsed != nil && it.UpdatedParsed.After(a.PublishedAt) {
-		a.UpdatedAt = it.UpdatedParsed.UTC().Truncate(time.Second)
+	if u := it.UpdatedParsed; u != nil && u.After(a.PublishedAt) && !u.After(now) {
+		a.UpdatedAt = u.UTC().Truncate(time.Second)
 	}
 	return a
 }

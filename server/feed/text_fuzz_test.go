@@ -186,7 +186,11 @@ func FuzzFeedDocument(f *testing.F) {
 		items, ids := newest(base.String(), feed.Items, DefaultMaxItems)
 		source := feedSource(feed, base)
 		for i, it := range items {
-			a := toArticle(ids[i], source, base, it, now)
+			var first time.Time
+			if t := itemTime(it); t.IsZero() || t.After(now) {
+				first = now
+			}
+			a := toArticle(ids[i], source, base, it, first, now)
 			a.Normalize(now)
 			if a.Validate() != nil {
 				continue
@@ -201,7 +205,8 @@ func FuzzFeedDocument(f *testing.F) {
 					t.Fatalf("entry URL %q is not a web URL", u)
 				}
 			}
-			if !a.Flash || !news.ValidID(a.ID) || a.PublishedAt.IsZero() || a.UpdatedAt.Before(a.PublishedAt) {
+			if !a.Flash || !news.ValidID(a.ID) || a.PublishedAt.IsZero() || a.UpdatedAt.Before(a.PublishedAt) ||
+				a.PublishedAt.After(now) || a.UpdatedAt.After(now) {
 				t.Fatalf("entry %+v", a)
 			}
 		}
