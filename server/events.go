@@ -134,16 +134,22 @@ func (s *Server) Poke() {
 // position (no Last-Event-ID, no since) starts with.
 const FreshReplay = 100
 
-// pumpBatch is how many events one store read takes.
+// pumpBatch is the most events one store read takes; within it, reads are
+// sized by the bytes their events hold (see batchSizer).
 const pumpBatch = 500
 
-// pump moves new events from the store to the hub, in sequence order. It
+// pump moves new events from the store to the hub, in sequence order: each
+// article changed since its last read once, as it is now (see
+// news.Store.EventsSince), so every change reaches the streams once, merged
+// with the changes to the same article that came before it was read. An
+// event the store cannot read is reported and skipped, not waited on. It
 // wakes on a Poke (a write here, a feed poll, another node's notification)
 // and every two seconds as a safety net, so no event depends on a wake-up.
 func (s *Server) pump(seq int64) {
 	defer close(s.pumpDone)
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	batch := s.newBatchSizer(pumpBudget, pumpBatch)
 	failing := false
 	for {
 		select {
@@ -153,9 +159,11 @@ func (s *Server) pump(seq int64) {
 		case <-tick.C:
 		}
 		for {
+			limit := batch.limit
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			evs, err := s.store.EventsSince(ctx, seq, pumpBatch)
+			evs, next, err := s.readEvents(ctx, seq, limit)
 			cancel()
+			s.storeHealth.pumpRead(err)
 			if err != nil {
 				if !failing {
 					s.log.Error("reading events failed; live updates wait for the store", "err", err)
@@ -164,16 +172,22 @@ func (s *Server) pump(seq int64) {
 				break
 			}
 			failing = false
+			batch.read(evs)
+			read := seq
 			for _, ev := range evs {
 				s.hub.Publish(encodeFrame(ev))
-				seq = ev.Seq
+				read = ev.Seq
 				s.metrics.events.WithLabelValues(string(ev.Type)).Inc()
 			}
-			if len(evs) > 0 {
+			if next > seq {
+				seq = next
 				s.catalog.setSeq(seq)
 				s.pages.invalidate()
+				s.storeHealth.eventsSeen(s.log, seq)
 			}
-			if len(evs) < pumpBatch {
+			// A full batch, or one cut short by a damaged event, may have
+			// more behind it.
+			if len(evs) < limit && next == read {
 				break
 			}
 		}
@@ -196,6 +210,31 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	client := s.clientKey(r)
+	if r.Method == http.MethodHead {
+		// What a GET would be answered, without the body: a stream's head
+		// (or its refusal), no slot, no subscription, nothing left running.
+		if why := s.streams.peek(client); why != roomLeft {
+			s.refuseStream(w, why)
+			return
+		}
+		streamHeaders(w.Header())
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if why := s.streams.take(client); why != roomLeft {
+		s.refuseStream(w, why)
+		return
+	}
+	// The slot is given back when the stream ends: here, or by streamConn
+	// once the stream has left net/http.
+	release := func() { s.streams.release(client) }
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			release()
+		}
+	}()
 	// Subscribe before replaying, so nothing published meanwhile is missed;
 	// what the replay already sent is skipped by sequence.
 	sub := s.hub.Subscribe()
@@ -211,17 +250,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		since = max(0, newest-FreshReplay)
 	}
 
-	h := w.Header()
-	apiHeaders(h)
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
+	streamHeaders(w.Header())
 	if conn, taken := s.hijackStream(w, r); taken {
 		if conn == nil { // taken over and gone at once
 			s.hub.Unsubscribe(sub)
 			return
 		}
-		go s.streamConn(conn, sub, since)
+		handedOver = true
+		go s.streamConn(conn, sub, since, release)
 		return
 	}
 	// HTTP/2, or a writer that cannot be taken over: the stream stays in
@@ -236,6 +272,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush() == nil
 	})
+}
+
+// streamHeaders are the headers of an event stream's response.
+func streamHeaders(h http.Header) {
+	apiHeaders(h)
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
 }
 
 // streamWriteTimeout bounds one write to an event stream: a reader that
@@ -272,8 +316,10 @@ func (s *Server) hijackStream(w http.ResponseWriter, r *http.Request) (conn net.
 }
 
 // streamConn serves a taken-over stream until the client leaves, the hub
-// drops it or the server closes.
-func (s *Server) streamConn(conn net.Conn, sub chan *frame, since int64) {
+// drops it or the server closes; then it closes the connection and calls
+// release, which gives back the stream's slot.
+func (s *Server) streamConn(conn net.Conn, sub chan *frame, since int64, release func()) {
+	defer release() // last: the slot stands for the descriptor, closed below
 	defer conn.Close()
 	defer s.hub.Unsubscribe(sub)
 	defer func() { // out of net/http, nothing else would keep a panic from the process
@@ -331,7 +377,12 @@ func (s *Server) stream(ctx context.Context, sub chan *frame, since int64, write
 
 // replay writes the stored events after since and returns the last
 // sequence sent. An id beyond the store's newest (a store that was reset)
-// starts from the newest.
+// starts from the newest. Its memory is bounded whatever the articles'
+// size: it reads batches sized to replayBudget bytes, keeps no more than
+// that of what a read returns, encodes one frame at a time and lets go of
+// each event once encoded, so a reader that stops reading holds at most
+// replayBudget (or one article, if larger) until its write deadline drops
+// it; it resumes later from its Last-Event-ID.
 func (s *Server) replay(ctx context.Context, since int64, write func([]byte) bool) (int64, error) {
 	newest, err := s.store.LastSeq(ctx)
 	if err != nil {
@@ -341,20 +392,44 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 		return newest, nil
 	}
 	last := since
+	batch := s.newBatchSizer(replayBudget, replayBatch)
 	for last < newest {
-		evs, err := s.store.EventsSince(ctx, last, pumpBatch)
+		evs, next, err := s.readEvents(ctx, last, batch.limit)
 		if err != nil {
+			if ctx.Err() == nil { // not the stream or the server ending
+				s.storeHealth.unavailable(s.log, false, 0, "", err, http.MethodGet, "/api/events (replay)")
+			}
 			return last, err
 		}
-		if len(evs) == 0 {
-			break
+		// Keep no more than the budget (or the first event, if larger) while
+		// the writes wait on the reader: the events past it are let go, to
+		// be read again, as a read may misjudge their size.
+		batch.read(evs)
+		keep, size := 0, 0
+		for keep < len(evs) {
+			n := eventBytes(evs[keep])
+			if keep > 0 && size+n > replayBudget {
+				break
+			}
+			size += n
+			keep++
 		}
-		for _, ev := range evs {
-			if !write(encodeFrame(ev).data) {
+		if keep < len(evs) {
+			clear(evs[keep:])
+			evs, next = evs[:keep], evs[keep-1].Seq
+		}
+		for i := range evs {
+			f := encodeFrame(evs[i])
+			evs[i] = news.Event{} // the frame is all that is held of it now
+			if !write(f.data) {
 				return last, context.Canceled
 			}
-			last = ev.Seq
+			last = f.seq
 		}
+		if next == last && len(evs) == 0 {
+			break // nothing after last
+		}
+		last = next // past a damaged event, if one was skipped
 	}
 	return last, nil
 }

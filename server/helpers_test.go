@@ -25,7 +25,7 @@ import (
 )
 
 // testToken is the admin token of every test server that allows publishing.
-const testToken = "tok"
+const testToken = "test-admin-token-0123"
 
 // seedArticles is the seed content, as seed.IfEmpty stores it.
 var seedArticles = func() []news.Article {
@@ -90,8 +90,9 @@ func newTestServer(t *testing.T, opts ...func(*server.Options)) *testServer {
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Every test client is 127.0.0.1: the rate limits are off except
 		// where a test turns them on (ratelimit_test.go).
-		EventsLimit:  server.RateLimit{Burst: -1},
-		PublishLimit: server.RateLimit{Burst: -1},
+		EventsLimit:      server.RateLimit{Burst: -1},
+		PublishLimit:     server.RateLimit{Burst: -1},
+		AuthFailureLimit: server.RateLimit{Burst: -1},
 	}
 	for _, f := range opts {
 		f(&o)

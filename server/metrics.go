@@ -17,8 +17,10 @@ type metrics struct {
 	reg         *prometheus.Registry
 	requests    *prometheus.CounterVec
 	subscribers prometheus.Gauge
+	streamsMax  prometheus.Gauge
 	events      *prometheus.CounterVec
 	feedPolls   *prometheus.CounterVec
+	renders     prometheus.Counter
 	counters    sync.Map // routeStatus → prometheus.Counter
 }
 
@@ -31,14 +33,20 @@ func newMetrics() *metrics {
 		subscribers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "newswidget_sse_subscribers", Help: "Open Server-Sent Events streams.",
 		}),
+		streamsMax: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "newswidget_sse_streams_max", Help: "The cap on concurrent Server-Sent Events streams (-max-streams); 0: none.",
+		}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswidget_events_published_total", Help: "Events fanned out to subscribers, by type.",
 		}, []string{"type"}),
 		feedPolls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswidget_feed_polls_total", Help: "Feed polls by result (ok or error).",
 		}, []string{"result"}),
+		renders: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "newswidget_page_renders_total", Help: "Pages prerendered (the rest are served from the page cache).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.subscribers, m.events, m.feedPolls,
+	m.reg.MustRegister(m.requests, m.subscribers, m.streamsMax, m.events, m.feedPolls, m.renders,
 		// go_gc_heap_live_bytes, the heap the last collection kept, on top of
 		// the defaults: heap in use includes garbage, so only this shows a leak
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,8 +25,19 @@ type pages struct {
 	s *Server
 	h *app.Handler
 
-	mu    sync.Mutex
-	cache map[string]*rendered
+	mu       sync.Mutex
+	cache    map[string]*rendered
+	inflight map[string]*flight // renders under way, which later askers wait for
+	// renders bounds the prerenders running at once: a client that asks
+	// for many distinct pages waits for a slot instead of taking every
+	// core from the readers served from the cache.
+	renders chan struct{}
+}
+
+// flight is one render under way; done closes when page is set.
+type flight struct {
+	done chan struct{}
+	page *rendered
 }
 
 // rendered is one prerendered page, compressed once when it is rendered.
@@ -60,8 +72,10 @@ func newPages(s *Server) *pages {
 	current.Store(s)
 	st := s.static
 	return &pages{
-		s:     s,
-		cache: map[string]*rendered{},
+		s:        s,
+		cache:    map[string]*rendered{},
+		inflight: map[string]*flight{},
+		renders:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 		h: &app.Handler{
 			Name:         "newswidget",
 			ShortName:    "newswidget",
@@ -108,28 +122,53 @@ func (p *pages) handleGoApp(w http.ResponseWriter, r *http.Request) {
 	p.h.ServeHTTP(w, r2)
 }
 
-// render prerenders path?query through go-app, or returns the cached page.
-func (p *pages) render(r *http.Request, path string, query url.Values, status int) *rendered {
-	key := path + "?" + query.Encode()
+// renderKey is what a page's rendering depends on: the path and the
+// validated configuration, less the per-instance fields (the frame's id and
+// its parent's origin), which only the browser reads from its own address.
+// Anything else in a request -- unknown parameters, the host, the headers --
+// can neither vary the cache nor reach the page.
+func renderKey(path string, cfg news.Config) (key string, query url.Values) {
+	cfg.ID, cfg.Parent = "", ""
+	query = cfg.Query()
+	return path + "?" + query.Encode(), query
+}
+
+// render prerenders path with cfg through go-app, or returns the cached
+// page. Concurrent askers of one page share its render.
+func (p *pages) render(path string, cfg news.Config, status int) *rendered {
+	key, query := renderKey(path, cfg)
 	p.mu.Lock()
-	if c, ok := p.cache[key]; ok && time.Since(c.at) < pageTTL {
+	if c, ok := p.cache[key]; ok && time.Since(c.at) < pageTTL && c.status == status {
 		p.mu.Unlock()
 		return c
 	}
+	if f, ok := p.inflight[key]; ok {
+		p.mu.Unlock()
+		if <-f.done; f.page != nil {
+			return f.page
+		}
+		return p.render(path, cfg, status) // its render failed: try ours
+	}
+	f := &flight{done: make(chan struct{})}
+	p.inflight[key] = f
 	p.mu.Unlock()
+	// Deferred, so a render that panics frees its slot and its waiters
+	// (who then render for themselves) instead of hanging them.
+	defer func() {
+		p.mu.Lock()
+		delete(p.inflight, key)
+		p.mu.Unlock()
+		close(f.done)
+	}()
 
 	seq := p.s.catalog.currentSeq() // a write during the render must not leave it cached
-	r2 := r.Clone(context.WithoutCancel(r.Context()))
-	r2.URL = &url.URL{Path: path, RawQuery: query.Encode()}
-	r2.Header = http.Header{} // go-app's 304 on its Version ETag would serve stale news
-	rec := &bufferWriter{header: http.Header{}, status: http.StatusOK}
-	p.h.ServeHTTP(rec, r2)
-	c := &rendered{status: status, body: p.s.static.finishPage(rec.buf.Bytes()), at: time.Now()}
-	if rec.status != http.StatusOK {
-		c.status = rec.status
-	}
-	c.etag = etagOf(c.body)
-	c.br, c.gz = compressFast(c.body)
+	c := func() *rendered {
+		p.renders <- struct{}{}
+		defer func() { <-p.renders }()
+		return p.renderNow(path, query, status)
+	}()
+	p.s.metrics.renders.Inc()
+
 	p.mu.Lock()
 	if len(p.cache) >= maxPageCache {
 		clear(p.cache)
@@ -138,6 +177,36 @@ func (p *pages) render(r *http.Request, path string, query url.Values, status in
 		p.cache[key] = c
 	}
 	p.mu.Unlock()
+	f.page = c
+	return c
+}
+
+// renderNow runs go-app's Handler on a request made here, never the
+// reader's: go-app writes the request's host into the page (og:url), so the
+// page is rendered for the configured public URL whatever Host or request
+// target a client sent.
+func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
+	pub := p.s.publicURL
+	r := (&http.Request{
+		Method: http.MethodGet, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		URL:    &url.URL{Path: path, RawQuery: query.Encode()},
+		Host:   pub.Host,
+		Header: http.Header{}, // go-app's 304 on its Version ETag would serve stale news
+	}).WithContext(context.Background())
+	rec := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+	p.h.ServeHTTP(rec, r)
+	body := rec.buf.Bytes()
+	// go-app writes the URL as http://host/path; the public one may be
+	// https or live under a path prefix.
+	if base := strings.TrimSuffix(pub.String(), "/"); base != "http://"+pub.Host {
+		body = bytes.ReplaceAll(body, []byte(`"http://`+pub.Host+`/`), []byte(`"`+base+`/`))
+	}
+	c := &rendered{status: status, body: p.s.static.finishPage(body), at: time.Now()}
+	if rec.status != http.StatusOK {
+		c.status = rec.status
+	}
+	c.etag = etagOf(c.body)
+	c.br, c.gz = compressFast(c.body)
 	return c
 }
 
@@ -185,20 +254,21 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *rendered) 
 }
 
 // pageCSP allows only the widget's own scripts, styles, wasm and API, and
-// lets only the configured origins frame it.
+// lets only the configured origins frame it -- and the site itself, whose
+// configurator shows the widget. It names no manifest: pages link none.
 func (s *Server) pageCSP() string {
 	ancestors := "*"
 	if len(s.origins) > 0 {
-		ancestors = strings.Join(s.origins, " ")
+		ancestors = "'self' " + strings.Join(s.origins, " ")
 	}
 	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
-		"img-src 'self' https: http:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; " +
+		"img-src 'self' https: http:; connect-src 'self'; base-uri 'none'; form-action 'none'; " +
 		"frame-ancestors " + ancestors
 }
 
 // allowedParent reports whether a page on origin may embed the widget.
 func (s *Server) allowedParent(origin string) bool {
-	return len(s.origins) == 0 || slices.Contains(s.origins, origin)
+	return len(s.origins) == 0 || origin == s.publicOrigin() || slices.Contains(s.origins, origin)
 }
 
 // GET /embed?layout=&limit=&…
@@ -214,7 +284,7 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.writePage(w, r, s.pages.render(r, ui.EmbedPath, cfg.Query(), http.StatusOK))
+	s.writePage(w, r, s.pages.render(ui.EmbedPath, cfg, http.StatusOK))
 }
 
 // writeRefusal answers an embedding site that -origins does not list.
@@ -237,11 +307,10 @@ func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		status = http.StatusNotFound
-		if !news.ValidID(id) {
-			id = "missing"
-		}
+		// Every missing article shares one page: an id that names nothing
+		// must not cost a render of its own.
+		status, id = http.StatusNotFound, "missing"
 	}
 	cfg, _ := news.ParseConfig(r.URL.Query())
-	s.writePage(w, r, s.pages.render(r, ui.ArticlePathRoot+id, cfg.Query(), status))
+	s.writePage(w, r, s.pages.render(ui.ArticlePathRoot+id, cfg, status))
 }

@@ -234,8 +234,8 @@ func TestEmbedOrigins(t *testing.T) {
 			r := ts.get(t, "/embed?"+tc.query, h)
 			wantStatus(t, r, tc.want)
 			csp := r.Header.Get("Content-Security-Policy")
-			if !strings.Contains(csp, "frame-ancestors https://pub.example") || strings.Contains(csp, "frame-ancestors *") {
-				t.Errorf("Content-Security-Policy: got %q, want frame-ancestors https://pub.example", csp)
+			if !strings.Contains(csp, "frame-ancestors 'self' https://pub.example") || strings.Contains(csp, "frame-ancestors *") {
+				t.Errorf("Content-Security-Policy: got %q, want frame-ancestors 'self' https://pub.example", csp)
 			}
 			if tc.want == http.StatusForbidden {
 				if got := r.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/html") {

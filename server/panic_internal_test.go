@@ -39,7 +39,7 @@ func (b *syncBuffer) String() string {
 // loggingServer starts a server on a real SQLite store with the default
 // content, seen through wrap, and logging to the returned buffer; both are
 // closed when t ends.
-func loggingServer(t *testing.T, wrap func(news.Store) news.Store) (*Server, *syncBuffer) {
+func loggingServer(t testing.TB, wrap func(news.Store) news.Store) (*Server, *syncBuffer) {
 	t.Helper()
 	st, err := sqlite.Open(t.TempDir())
 	if err != nil {

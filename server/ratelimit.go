@@ -24,12 +24,17 @@ type RateLimit struct {
 }
 
 // The default limits. A reader's widget opens one event stream per page
-// view and reconnects on its own after a drop, with backoff, so 20 connects
-// at once and one a second after that leave room for a household or an
-// office behind one address while stopping a reconnect flood. Publishing is
-// an editor's or a script's: 30 at once, 10 a second.
+// view and reconnects on its own after a drop, with jittered backoff.
+// Thousands of mobile readers can share one carrier-grade NAT address, so
+// the connect rate only bounds the work of connecting (a goroutine, a store
+// read) from one address: 200 at once and 20 a second after that let a
+// crowd of a hundred opening the page together, or coming back together
+// after a restart, all in at once (TestCrowdBehindOneAddress). What one
+// address may hold is bounded by the stream cap and its share of it
+// (Options.MaxStreams), not by this rate. Publishing is an editor's or a
+// script's: 30 at once, 10 a second.
 var (
-	DefaultEventsLimit  = RateLimit{Burst: 20, PerSecond: 1}
+	DefaultEventsLimit  = RateLimit{Burst: 200, PerSecond: 20}
 	DefaultPublishLimit = RateLimit{Burst: 30, PerSecond: 10}
 )
 

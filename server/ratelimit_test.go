@@ -153,7 +153,9 @@ func TestRateLimitDefaults(t *testing.T) {
 	pub := func(remote string, head hdr) int {
 		return allowedInARow(h, http.MethodPost, "/api/articles", remote, head, 100)
 	}
-	sse := func(remote string) int { return allowedInARow(h, http.MethodGet, "/api/events", remote, nil, 100) }
+	sse := func(remote string) int {
+		return allowedInARow(h, http.MethodGet, "/api/events", remote, nil, server.DefaultEventsLimit.Burst+10)
+	}
 	within := func(what string, got, burst int) {
 		t.Helper()
 		if got < burst || got > burst+1 {
@@ -170,7 +172,7 @@ func TestRateLimitDefaults(t *testing.T) {
 	}
 	r = serve(h, http.MethodGet, "/api/events", "198.51.100.1:2000", nil)
 	if secs, _ := strconv.Atoi(r.Header().Get("Retry-After")); r.Code != http.StatusTooManyRequests || secs < 1 || secs > 1 {
-		t.Errorf("event stream over the limit: %d Retry-After %q, want 429 and 1 (one connect a second)", r.Code, r.Header().Get("Retry-After"))
+		t.Errorf("event stream over the limit: %d Retry-After %q, want 429 and 1 (the next token, rounded up to a second)", r.Code, r.Header().Get("Retry-After"))
 	}
 
 	// X-Forwarded-For is the client's word unless a trusted proxy wrote it.

@@ -5,16 +5,17 @@
 package server
 
 import (
+	"cmp"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"newswidget/app/news"
@@ -23,9 +24,13 @@ import (
 // Options configure a Server.
 type Options struct {
 	Store      news.Store
-	AdminToken string   // empty: publishing is refused
-	Origins    []string // sites allowed to embed; empty: any
-	Logger     *slog.Logger
+	AdminToken string // empty: publishing is refused
+	// PublicURL is the site's public base URL (https://news.example.com):
+	// every absolute URL in a page is built from it, never from a request.
+	// Empty: http://localhost.
+	PublicURL string
+	Origins   []string // sites allowed to embed; empty: any
+	Logger    *slog.Logger
 	// Health, if set, adds a component's status to /healthz (the feeds').
 	Health func() any
 	// Heartbeat is the interval of SSE keep-alive comments; default 15s.
@@ -38,10 +43,20 @@ type Options struct {
 	// Retry-After. Zero fields take DefaultEventsLimit's and
 	// DefaultPublishLimit's; a negative one turns the limit off.
 	EventsLimit, PublishLimit RateLimit
+	// AuthFailureLimit is the budget of wrong tokens per client (ten times
+	// it per peer address); past it a client's attempts get 429 for a while,
+	// right or wrong. Zero takes DefaultAuthFailureLimit; negative, off.
+	AuthFailureLimit RateLimit
 	// TrustProxy says the server is behind a reverse proxy that appends the
 	// client's address to X-Forwarded-For; only then is that header read
 	// (its last entry) to tell clients apart. Off, the peer address counts.
 	TrustProxy bool
+	// MaxStreams caps concurrent event streams, so that they cannot take
+	// the descriptors ordinary requests need; one client address may hold a
+	// quarter of them. Past it a stream gets 503 (429 past the address's
+	// share) with a jittered Retry-After. Zero: no cap (main derives one
+	// from the descriptor limit with MaxStreamsFor).
+	MaxStreams int
 }
 
 // Server serves every route of newswidget.
@@ -49,12 +64,15 @@ type Server struct {
 	store      news.Store
 	adminToken string
 	origins    []string
+	publicURL  *url.URL
+	auth       *authGuard
 	log        *slog.Logger
 	health     func() any
 	heartbeat  time.Duration
 	trustProxy bool
 
 	eventsLimit, publishLimit *limiter
+	streams                   *streamSlots // nil: no cap
 
 	static  *staticSet
 	catalog *catalog
@@ -62,6 +80,9 @@ type Server struct {
 	pages   *pages
 	metrics *metrics
 	mux     *http.ServeMux
+
+	storeHealth storeHealth  // refused writes and damaged events, for /healthz
+	eventSize   atomic.Int64 // bytes an event held in the latest read of the log, to size the next
 
 	pokeCh   chan struct{}
 	stopOnce sync.Once
@@ -81,6 +102,13 @@ func New(opts Options) (*Server, error) {
 	if opts.SubscriberBuffer <= 0 {
 		opts.SubscriberBuffer = 64
 	}
+	public, err := ParsePublicURL(cmp.Or(opts.PublicURL, "http://localhost"))
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckAdminToken(opts.AdminToken); err != nil {
+		return nil, err
+	}
 	static, err := loadStatic(opts.Logger)
 	if err != nil {
 		return nil, err
@@ -89,6 +117,8 @@ func New(opts Options) (*Server, error) {
 		store:      opts.Store,
 		adminToken: opts.AdminToken,
 		origins:    opts.Origins,
+		publicURL:  public,
+		auth:       newAuthGuard(opts.AuthFailureLimit, opts.Logger),
 		log:        opts.Logger,
 		health:     opts.Health,
 		heartbeat:  opts.Heartbeat,
@@ -102,6 +132,8 @@ func New(opts Options) (*Server, error) {
 	s.eventsLimit = newLimiter(opts.EventsLimit, DefaultEventsLimit)
 	s.publishLimit = newLimiter(opts.PublishLimit, DefaultPublishLimit)
 	s.hub = NewHub(opts.SubscriberBuffer, s.metrics.subscribers)
+	s.streams = newStreamSlots(opts.MaxStreams)
+	s.metrics.streamsMax.Set(float64(max(0, opts.MaxStreams)))
 	s.catalog = newCatalog(opts.Store)
 	seq, err := opts.Store.LastSeq(context.Background())
 	if err != nil {
@@ -234,7 +266,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = news.Errorf(news.EInternal, "internal error")
-	} else if e.Code == news.EInternal || e.Code == news.EUnavailable {
+	} else if e.Code == news.EUnavailable {
+		// A store that cannot write (a full disk) refuses every request
+		// alike: /healthz reports it, and its log line is rate-limited.
+		write := r.Method != http.MethodGet && r.Method != http.MethodHead
+		s.storeHealth.unavailable(s.log, write, s.catalog.currentSeq(), e.Message, err, r.Method, r.URL.Path)
+	} else if e.Code == news.EInternal {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	status, ok := statusOf[e.Code]
@@ -246,6 +283,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if e.Code == news.EUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="newswidget"`)
+	}
+	if re := (*retryError)(nil); errors.As(err, &re) {
+		w.Header().Set("Retry-After", strconv.Itoa(re.secs))
 	}
 	s.writeJSON(w, status, map[string]*news.Error{"error": e})
 }
@@ -308,8 +348,25 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	body := map[string]any{"status": "ok", "seq": s.catalog.currentSeq()}
 	status := http.StatusOK
+	// Refused writes and damaged events degrade the node but leave it 200:
+	// it still serves readers, and a load balancer must keep sending them
+	// (with a shared store, every node refuses writes at once). 503 is for a
+	// node that cannot read.
+	readOnly := ""
+	if ro, ok := s.store.(interface{ ReadOnly() string }); ok {
+		readOnly = ro.ReadOnly()
+	}
+	if degraded, writes, events := s.storeHealth.report(readOnly); degraded {
+		body["status"] = "degraded"
+		if writes != nil {
+			body["writes"] = writes
+		}
+		if events != nil {
+			body["events"] = events
+		}
+	}
 	if _, err := s.store.LastSeq(ctx); err != nil {
-		body["status"], body["store"] = "degraded", err.Error()
+		body["status"], body["store"] = "degraded", clientMessage(err)
 		status = http.StatusServiceUnavailable
 	}
 	if s.health != nil {
@@ -317,17 +374,4 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.writeJSON(w, status, body)
-}
-
-// authorize checks the publisher's bearer token in constant time.
-func (s *Server) authorize(r *http.Request) error {
-	if s.adminToken == "" {
-		return news.Errorf(news.EForbidden, "publishing is disabled: start the server with -admin-token TOKEN (or NEWSWIDGET_ADMIN_TOKEN) to enable it")
-	}
-	auth := r.Header.Get("Authorization")
-	scheme, token, _ := strings.Cut(strings.TrimSpace(auth), " ")
-	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.adminToken)) != 1 {
-		return news.Errorf(news.EUnauthorized, "a valid Authorization: Bearer <admin token> header is required")
-	}
-	return nil
 }

@@ -162,10 +162,16 @@ func loadStatic(log *slog.Logger) (*staticSet, error) {
 
 // finishPage puts a page rendered by go-app in its final form: the
 // stylesheet links replaced with the styles themselves, where the first
-// link was, and the scripts named by their hashed copies.
+// link was, the scripts named by their hashed copies, and no manifest link
+// (a frame is never installed as an app, and a CSP manifest-src for it is
+// a directive WebKit does not know and logs in every frame).
 func (s *staticSet) finishPage(page []byte) []byte {
+	page = manifestLink.ReplaceAll(page, nil)
 	return s.inlineStyles([]byte(s.scripts.Replace(string(page))))
 }
+
+// manifestLink matches the web app manifest link go-app puts in a page.
+var manifestLink = regexp.MustCompile(`<link\b[^>]*\brel="manifest"[^>]*>\n?`)
 
 func (s *staticSet) inlineStyles(page []byte) []byte {
 	links := s.styleLinks.FindAllIndex(page, -1)
@@ -194,6 +200,10 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/widget.js") || strings.HasPrefix(r.URL.Path, "/web/") {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	}
+	if r.URL.Path == "/" { // the configurator: no other site may frame it (clickjacking)
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 	}
 	a.ServeHTTP(w, r)
 }

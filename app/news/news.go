@@ -69,6 +69,13 @@ func Before(a, b Article) bool {
 
 // Store keeps articles and the numbered events that changed them. An
 // acknowledged write is durable.
+//
+// The event log holds no article text: each write adds an event naming its
+// type and the article's id, numbered without gaps, kept for good (a few
+// dozen bytes each). Replay serves current state, never history: an article
+// event carries the article as it is now, so a deleted article's text is
+// gone from every replay the moment the delete commits, and a reader
+// resuming from any sequence, 0 included, ends with the current articles.
 type Store interface {
 	// Articles lists articles newest first; next is the cursor of the page
 	// after this one, zero at the end.
@@ -84,7 +91,15 @@ type Store interface {
 	UpsertArticle(ctx context.Context, a Article) (ev Event, changed bool, err error)
 	// DeleteArticle removes an article; NotFound if there is none.
 	DeleteArticle(ctx context.Context, id string) (Event, error)
-	// EventsSince returns up to limit events with a sequence above seq, in order.
+	// EventsSince returns, in sequence order, the latest event of every
+	// article whose latest event is above seq, up to limit of them (limit <=
+	// 0: all): an article event with the article as it is now, a delete with
+	// the id only. Every article changed after seq is thus served once, in
+	// its current state, and a reader that resumes after the last event it
+	// was served misses nothing. At an event it cannot read (a damaged row)
+	// it returns the events before it and an error with a method
+	// DamagedSeq() int64 naming that event, so that the caller can report it
+	// and read on after it rather than stop there for good.
 	EventsSince(ctx context.Context, seq int64, limit int) ([]Event, error)
 	// LastSeq returns the sequence of the newest event, 0 if none.
 	LastSeq(ctx context.Context) (int64, error)

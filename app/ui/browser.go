@@ -198,22 +198,44 @@ func startClock(ctx app.Context, tick func()) func() {
 	return func() { close(done) }
 }
 
+// The back-off of a widget whose stream was refused or cut: a random wait
+// below a ceiling that doubles from liveRetryFirst up to liveRetryMax.
+const (
+	liveRetryFirst = 2 * time.Second
+	liveRetryMax   = 30 * time.Second
+)
+
+// LiveRetryDelay is how long a widget waits before it reconnects after its
+// failures-th refusal in a row (0 the first), for u drawn uniformly from
+// [0, 1): u times a ceiling of 2 s, 4 s, … up to 30 s ("full jitter"). A
+// crowd refused together (a server at its cap, readers behind one address
+// over its rate) comes back spread out rather than at once; the server's
+// Retry-After is not visible to an EventSource. Exported for the server's
+// test of such a crowd.
+func LiveRetryDelay(failures int, u float64) time.Duration {
+	ceil := liveRetryMax
+	if failures < 4 {
+		ceil = liveRetryFirst << failures
+	}
+	return time.Duration(u * float64(ceil))
+}
+
 // startLive subscribes to the event stream from seq on. The browser's
 // EventSource reconnects by itself, sending Last-Event-ID; when it gives up
-// (the server refused or is gone), this reconnects with backoff from the
-// last event seen, so nothing is missed.
+// (the server refused or is gone), this reconnects with jittered backoff
+// (LiveRetryDelay) from the last event seen, so nothing is missed.
 func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Event), setOffline func(bool)) func() {
 	win := app.Window()
 	if !win.Get("EventSource").Truthy() {
 		return func() {}
 	}
 	var (
-		es      app.Value
-		funcs   []app.Func
-		stopped bool
-		backoff = time.Second
-		pending []news.Event // arrived, not yet applied
-		told    bool         // the parent heard of the current outage
+		es       app.Value
+		funcs    []app.Func
+		stopped  bool
+		failures int          // refusals since the stream was last open
+		pending  []news.Event // arrived, not yet applied
+		told     bool         // the parent heard of the current outage
 	)
 	// Events that arrive together are applied in one update, so a burst
 	// costs one render rather than one per event.
@@ -245,7 +267,7 @@ func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Even
 	onArticle, onDelete := handler(news.EventArticle), handler(news.EventDelete)
 	var connect func()
 	onOpen := app.FuncOf(func(app.Value, []app.Value) any {
-		backoff, told = time.Second, false
+		failures, told = 0, false
 		offline(false)
 		return nil
 	})
@@ -257,8 +279,8 @@ func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Even
 				told = true
 				postToParent(cfg, "error", map[string]any{"message": "live updates: the event stream was refused or cut; retrying with backoff, the news shown stay"})
 			}
-			wait := backoff
-			backoff = min(backoff*2, 30*time.Second)
+			wait := LiveRetryDelay(failures, win.Get("Math").Call("random").Float()) // no Go generator in the wasm
+			failures++
 			ctx.After(wait, func(app.Context) {
 				if !stopped {
 					connect()

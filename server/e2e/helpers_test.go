@@ -56,7 +56,7 @@ func startWidgetServer(t *testing.T, dir, addr string, opts ...func(*server.Opti
 	if err := seed.IfEmpty(context.Background(), store); err != nil {
 		t.Fatal(err)
 	}
-	o := server.Options{Store: store, AdminToken: "test-token", Heartbeat: time.Second}
+	o := server.Options{Store: store, AdminToken: "test-admin-token-0123", Heartbeat: time.Second}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -204,7 +204,7 @@ func TestStreamRefusedTellsThePublisher(t *testing.T) {
 	}
 	b, f := openWidget(t, ws, `data-loading="eager"`)
 	waitJS(t, f, `document.querySelector(".nw-offline")`, 10*time.Second)
-	time.Sleep(4 * time.Second) // retries after 1 s and 2 s, refused too
+	time.Sleep(4 * time.Second) // a retry within 2 s (jittered), refused too, maybe another
 	var told []string
 	for _, l := range b.lines("warning: page:") {
 		if strings.Contains(l, "newswidget: live updates: the event stream was refused") {

@@ -11,7 +11,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -163,6 +162,13 @@ var migrations = []string{
 		article_id TEXT COLLATE "C" NOT NULL,
 		article    JSON -- the article as it was; NULL for a delete
 	);`,
+	// The event log keeps no article text (see EventsSince): the text that
+	// events kept, of deleted articles too, is purged; the column stays, NULL
+	// from now on, so that a node of the previous version can still write
+	// while the nodes are upgraded (DeleteArticle purges what such a node
+	// wrote). PostgreSQL frees the old row versions at the next (auto)vacuum.
+	`UPDATE events SET article = NULL WHERE article IS NOT NULL;
+	CREATE INDEX events_article ON events (article_id, seq);`,
 }
 
 // migrate applies the migrations the database lacks, all in one transaction
@@ -360,48 +366,90 @@ func (s *Store) DeleteArticle(ctx context.Context, id string) (news.Event, error
 		if tag.RowsAffected() == 0 {
 			return notFound(id)
 		}
+		// Text a node of the previous version wrote into the log, during an
+		// upgrade, goes with the article.
+		if _, err := tx.Exec(ctx, `UPDATE events SET article = NULL WHERE article_id = $1 AND article IS NOT NULL`, id); err != nil {
+			return err
+		}
 		ev, err = appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id})
 		return err
 	})
 	return ev, err
 }
 
-// EventsSince returns up to limit events with a sequence above seq, in order; limit <= 0 means all of them.
+// EventsSince returns, in order, the latest event of every article changed
+// after seq, up to limit of them (limit <= 0: all): an article event with the
+// article as it is now, a delete with its id only. At an event it cannot
+// read it returns the events before it and a *row.DamagedEvent.
 func (s *Store) EventsSince(ctx context.Context, seq int64, limit int) ([]news.Event, error) {
-	q := `SELECT seq, type, article_id, article FROM events WHERE seq > $1 ORDER BY seq`
 	args := []any{seq}
 	if limit > 0 {
-		q += ` LIMIT $2`
 		args = append(args, limit)
 	}
-	var events []news.Event
+	q := row.HeadsQuery(func(n int) string { return "$" + strconv.Itoa(n) }, limit > 0)
+	var heads []row.Head
+	var found map[string]news.Article
+	var bad map[string]error
 	err := s.read(ctx, func() error {
-		rows, err := s.pool.Query(ctx, q, args...)
+		// One snapshot for the events and the articles they name.
+		tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
 			return err
 		}
-		events, err = pgx.CollectRows(rows, scanEvent)
+		defer rollback(tx)
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if heads, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (row.Head, error) { return row.ScanHead(r) }); err != nil {
+			return err
+		}
+		found, bad, err = articlesByID(ctx, tx, row.ArticleIDs(heads))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return events, nil
+	return row.Events(heads, found, bad)
 }
 
-func scanEvent(r pgx.CollectableRow) (news.Event, error) {
-	var ev news.Event
-	var data *string
-	if err := r.Scan(&ev.Seq, &ev.Type, &ev.Article.ID, &data); err != nil {
-		return news.Event{}, err
+// articlesByID reads the articles with the given ids. Those whose row
+// cannot be read are in bad, with the reason, so that one damaged row does
+// not hide the others.
+func articlesByID(ctx context.Context, tx pgx.Tx, ids []string) (found map[string]news.Article, bad map[string]error, err error) {
+	found, bad = make(map[string]news.Article, len(ids)), map[string]error{}
+	if len(ids) == 0 {
+		return found, bad, nil
 	}
-	if data != nil {
-		if err := json.Unmarshal([]byte(*data), &ev.Article); err != nil {
-			return news.Event{}, fmt.Errorf("postgres: event %d: %w", ev.Seq, err)
+	rows, err := tx.Query(ctx, `SELECT `+row.Columns+` FROM articles WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (news.Article, error) { return row.Scan(r) })
+	if err == nil {
+		for _, a := range list {
+			found[a.ID] = a
 		}
-		ev.Article = row.Normalize(ev.Article)
+		return found, bad, nil
 	}
-	return ev, nil
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) || unavailable(err) || ctx.Err() != nil {
+		return nil, nil, err // the server failed the read (and the transaction), not a row
+	}
+	// A row could not be decoded: read them one by one to tell which.
+	for _, id := range ids {
+		a, err := getArticle(ctx, tx, id)
+		switch {
+		case err == nil:
+			found[id] = a
+		case news.ErrorCode(err) == news.ENotFound:
+		case unavailable(err) || ctx.Err() != nil:
+			return nil, nil, err
+		default:
+			bad[id] = err
+		}
+	}
+	return found, bad, nil
 }
 
 // LastSeq returns the sequence of the newest event, 0 if none.
@@ -461,24 +509,20 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx pgx.Tx) error) (commit
 	return true, tx.Commit(ctx)
 }
 
-// appendEvent records the event of a write and queues its notification,
-// which PostgreSQL delivers when, and only if, the transaction commits.
+// appendEvent records the event of a write -- its type and the article's
+// id, never its text, which stays in the articles table alone -- and queues
+// its notification, which PostgreSQL delivers when, and only if, the
+// transaction commits.
 func appendEvent(ctx context.Context, tx pgx.Tx, typ news.EventType, a news.Article) (news.Event, error) {
-	var data *string // NULL for a delete, whose event carries the id only
 	if typ == news.EventArticle {
 		a = row.Normalize(a)
-		b, err := json.Marshal(a)
-		if err != nil {
-			return news.Event{}, err
-		}
-		data = new(string(b))
 	}
 	var seq int64
 	err := tx.QueryRow(ctx, `WITH e AS (
-			INSERT INTO events (type, article_id, article) VALUES ($1, $2, $3) RETURNING seq
+			INSERT INTO events (type, article_id) VALUES ($1, $2) RETURNING seq
 		)
 		SELECT e.seq FROM e, LATERAL pg_notify('`+Channel+`', e.seq::text)`,
-		string(typ), a.ID, data).Scan(&seq)
+		string(typ), a.ID).Scan(&seq)
 	return news.Event{Seq: seq, Type: typ, Article: a}, err
 }
 

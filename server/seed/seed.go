@@ -94,7 +94,9 @@ func Parse(text string) (news.Article, error) {
 }
 
 // IfEmpty fills a store that has never had an event with the seed content.
-// A store whose articles were all deleted has events, and stays empty.
+// A store whose articles were all deleted has events, and stays empty. So
+// does a store that cannot take writes (read-only, full): it serves what it
+// has rather than stop the server from starting.
 func IfEmpty(ctx context.Context, store news.Store) error {
 	seq, err := store.LastSeq(ctx)
 	if err != nil || seq > 0 {
@@ -105,8 +107,12 @@ func IfEmpty(ctx context.Context, store news.Store) error {
 		return err
 	}
 	for _, a := range articles {
-		// a conflict is another node seeding the same shared store at once
-		if _, err := store.CreateArticle(ctx, a); err != nil && news.ErrorCode(err) != news.EConflict {
+		_, err := store.CreateArticle(ctx, a)
+		switch news.ErrorCode(err) {
+		case "", news.EConflict: // a conflict is another node seeding the same shared store at once
+		case news.EUnavailable:
+			return nil
+		default:
 			return fmt.Errorf("seeding: %w", err)
 		}
 	}

@@ -5,13 +5,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -25,27 +28,58 @@ const FileName = "newswidget.db"
 
 // Store is the SQLite news.Store; it is safe for concurrent use.
 type Store struct {
-	w *sql.DB // one connection, so this process's writes queue instead of failing busy
+	w *sql.DB // one connection, so this process's writes queue instead of failing busy; nil when read-only
 	r *sql.DB // readers, which WAL runs beside the writer
+
+	readOnly atomic.Pointer[string] // why writes are refused; nil: they are not
 }
 
 var _ news.Store = (*Store)(nil)
 
-// Open opens, creating it if needed, the store in dir/newswidget.db and brings its schema up to date.
+// ErrNoDatabase is what Open returns, wrapped, for a directory that can
+// neither be written nor holds a database to read.
+var ErrNoDatabase = errors.New("no database to read")
+
+// Open opens, creating it if needed, the store in dir/newswidget.db and
+// brings its schema up to date. Where dir or the database cannot be written
+// (a read-only mount, an immutable file, no permission), it opens the
+// database read-only instead, so that readers are still served: writes then
+// fail with EUnavailable and ReadOnly says why. A directory that cannot be
+// written and holds no database gives an error matching ErrNoDatabase.
 func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
 	path := filepath.Join(dir, FileName)
 	// The driver cuts the name at the first '?' to read its parameters.
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: %q: the path may not contain '?'", path)
 	}
+	// SQLite opens a file it cannot write read-only without a word, and
+	// only writes would fail: look first.
+	err := probeWrite(path)
+	if err == nil {
+		var s *Store
+		if s, err = openWritable(dir, path); err == nil || !cannotWrite(err) {
+			return s, err
+		}
+	}
+	s, roErr := openReadOnly(path)
+	if roErr != nil {
+		return nil, fmt.Errorf("sqlite: %s cannot be written (%v), nor read: %w", path, err, roErr)
+	}
+	s.SetReadOnly("the data directory cannot be written; publishing needs a writable -data directory and a restart")
+	return s, nil
+}
+
+func openWritable(dir, path string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	// synchronous=FULL syncs the WAL at every commit, so an acknowledged write
 	// survives a crash of the process or of the machine. _txlock=immediate
 	// takes the write lock at BEGIN, so a read-then-write transaction cannot
-	// fail busy halfway when another process writes too.
-	dsn := path + "?_busy_timeout=10000&_foreign_keys=on&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"
+	// fail busy halfway when another process writes too. secure_delete
+	// overwrites what a write frees, so a deleted article's text does not
+	// linger in the file either.
+	dsn := path + "?_busy_timeout=10000&_foreign_keys=on&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_pragma=secure_delete(1)"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
@@ -65,9 +99,134 @@ func Open(dir string) (*Store, error) {
 	return &Store{w: w, r: r}, nil
 }
 
+// probeWrite opens the database file, if there is one, for writing, and
+// returns the error that says it cannot be written, nil otherwise.
+func probeWrite(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		if cannotWrite(err) {
+			return err
+		}
+		return nil // no file yet, or a failure openWritable will report
+	}
+	f.Close()
+	return nil
+}
+
+// cannotWrite reports whether err, from opening the store for writing,
+// says the file or its directory cannot be written, rather than that the
+// database is broken.
+func cannotWrite(err error) bool {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return true
+	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
+		return true
+	}
+	return false
+}
+
+// sqliteCode returns the primary result code of an SQLite error, 0 for
+// another error.
+func sqliteCode(err error) int {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return 0
+	}
+	return se.Code() & 0xff
+}
+
+// openReadOnly opens an existing database for reading only, at this
+// program's schema version, which it cannot migrate.
+func openReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoDatabase
+	} else if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	uri := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?mode=ro&_busy_timeout=10000&_query_only=on"
+	r, err := openReader(uri)
+	if sqliteCode(err) == sqlite3.SQLITE_CANTOPEN && !walHasFrames(path) {
+		// A WAL database needs its -shm file, which a read-only directory
+		// cannot get. With no WAL to read, the file alone is the whole
+		// database, and immutable=1 reads it without the -shm.
+		r, err = openReader(uri + "&immutable=1")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Store{r: r}, nil
+}
+
+// walHasFrames reports whether the database at path has a write-ahead log
+// with content, which a reader that ignored it would not see.
+func walHasFrames(path string) bool {
+	fi, err := os.Stat(path + "-wal")
+	return err == nil && fi.Size() > 0
+}
+
+func openReader(dsn string) (*sql.DB, error) {
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	var v int
+	if err := r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		r.Close()
+		return nil, err
+	}
+	if v != len(migrations) {
+		r.Close()
+		return nil, fmt.Errorf("the schema is at version %d, this program's at %d, and a read-only database cannot be migrated", v, len(migrations))
+	}
+	return r, nil
+}
+
+// OpenMemory opens an empty store held in memory and lost on Close: for
+// fixed content (written, then frozen with SetReadOnly) where no directory
+// can keep a database.
+func OpenMemory() (*Store, error) {
+	db, err := sql.Open("sqlite", "file::memory:?_foreign_keys=on")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	// One connection, never closed: the database lives as long as it does.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: memory: %w", err)
+	}
+	return &Store{w: db, r: db}, nil
+}
+
+// SetReadOnly makes the store refuse every write from now on with
+// EUnavailable, giving reason.
+func (s *Store) SetReadOnly(reason string) { s.readOnly.Store(&reason) }
+
+// ReadOnly returns why the store refuses writes, empty if it takes them.
+func (s *Store) ReadOnly() string {
+	if p := s.readOnly.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // Close releases the store.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	err := s.r.Close()
+	if s.w != nil && s.w != s.r {
+		err = errors.Join(err, s.w.Close())
+	}
+	return err
 }
 
 // migrations are the schema versions in order: migrations[i] takes the
@@ -95,6 +254,11 @@ var migrations = []string{
 		article_id TEXT NOT NULL,
 		article    TEXT -- JSON of the article; NULL for a delete
 	);`,
+	// The event log keeps no article text (see EventsSince): the text that
+	// events kept, of deleted articles too, is purged; the column stays
+	// NULL. secure_delete (see Open) overwrites the freed bytes in the file.
+	`UPDATE events SET article = NULL WHERE article IS NOT NULL;
+	CREATE INDEX events_article ON events (article_id, seq);`,
 }
 
 // migrate applies the migrations the database lacks, each in a transaction
@@ -267,35 +431,96 @@ func (s *Store) DeleteArticle(ctx context.Context, id string) (news.Event, error
 	return ev, err
 }
 
-// EventsSince returns up to limit events with a sequence above seq, in order; limit <= 0 means all of them.
+// EventsSince returns, in order, the latest event of every article changed
+// after seq, up to limit of them (limit <= 0: all): an article event with the
+// article as it is now, a delete with its id only. At an event it cannot
+// read it returns the events before it and a *row.DamagedEvent.
 func (s *Store) EventsSince(ctx context.Context, seq int64, limit int) ([]news.Event, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, type, article_id, article FROM events
-		WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	// One read transaction, so the events and the articles they name come
+	// from one snapshot.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	events := []news.Event{}
+	defer tx.Rollback()
+	args := []any{seq}
+	if limit > 0 {
+		args = append(args, limit)
+	}
+	rows, err := tx.QueryContext(ctx, row.HeadsQuery(func(int) string { return "?" }, limit > 0), args...)
+	if err != nil {
+		return nil, err
+	}
+	var heads []row.Head
 	for rows.Next() {
-		var ev news.Event
-		var id string
-		var data sql.NullString
-		if err := rows.Scan(&ev.Seq, &ev.Type, &id, &data); err != nil {
+		h, err := row.ScanHead(rows)
+		if err != nil {
+			rows.Close()
 			return nil, err
 		}
-		ev.Article.ID = id
-		if data.Valid {
-			if err := json.Unmarshal([]byte(data.String), &ev.Article); err != nil {
-				return nil, fmt.Errorf("sqlite: event %d: %w", ev.Seq, err)
-			}
-			ev.Article = row.Normalize(ev.Article)
-		}
-		events = append(events, ev)
+		heads = append(heads, h)
 	}
-	return events, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	found, bad, err := articlesByID(ctx, tx, row.ArticleIDs(heads))
+	if err != nil {
+		return nil, err
+	}
+	return row.Events(heads, found, bad)
+}
+
+// idsPerQuery bounds the ids of one IN list, below SQLite's limit on
+// parameters.
+const idsPerQuery = 500
+
+// articlesByID reads the articles with the given ids. Those whose row
+// cannot be read are in bad, with the reason, so that one damaged row does
+// not hide the others.
+func articlesByID(ctx context.Context, tx *sql.Tx, ids []string) (found map[string]news.Article, bad map[string]error, err error) {
+	found, bad = make(map[string]news.Article, len(ids)), map[string]error{}
+	for chunk := range slices.Chunk(ids, idsPerQuery) {
+		if err := readArticles(ctx, tx, chunk, found); err == nil {
+			continue
+		} else if ctx.Err() != nil {
+			return nil, nil, err
+		}
+		// Some row failed: read them one by one to tell which.
+		for _, id := range chunk {
+			a, err := getArticle(ctx, tx, id)
+			switch {
+			case err == nil:
+				found[id] = a
+			case news.ErrorCode(err) == news.ENotFound:
+			case ctx.Err() != nil:
+				return nil, nil, err
+			default:
+				bad[id] = err
+			}
+		}
+	}
+	return found, bad, nil
+}
+
+func readArticles(ctx context.Context, tx *sql.Tx, ids []string, found map[string]news.Article) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err := tx.QueryContext(ctx, `SELECT `+row.Columns+` FROM articles WHERE id IN (`+marks+`)`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := row.Scan(rows)
+		if err != nil {
+			return err
+		}
+		found[a.ID] = a
+	}
+	return rows.Err()
 }
 
 // LastSeq returns the sequence of the newest event, 0 if none.
@@ -307,6 +532,9 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 
 // write runs fn in one transaction on the writer connection.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if why := s.ReadOnly(); why != "" {
+		return &news.Error{Code: news.EUnavailable, Message: "the article store cannot accept writes: it is read-only: " + why}
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return writeError(err)
@@ -322,30 +550,24 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // disk, a read-only or vanished file -- into EUnavailable, so the client is
 // told the service cannot take writes rather than that it broke.
 func writeError(err error) error {
-	var se *msqlite.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	switch se.Code() & 0xff { // the primary code of an extended one
+	switch sqliteCode(err) {
 	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR:
+		var se *msqlite.Error
+		errors.As(err, &se)
 		return &news.Error{Code: news.EUnavailable, Message: "the article store cannot accept writes: " + se.Error()}
 	}
 	return err
 }
 
+// appendEvent records the event of a write: its type and the article's id,
+// never its text, which stays in the articles table alone.
 func appendEvent(ctx context.Context, tx *sql.Tx, typ news.EventType, a news.Article) (news.Event, error) {
-	var data any // NULL for a delete, whose event carries the id only
 	if typ == news.EventArticle {
 		a = row.Normalize(a)
-		b, err := json.Marshal(a)
-		if err != nil {
-			return news.Event{}, err
-		}
-		data = string(b)
 	}
 	var seq int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO events (type, article_id, article) VALUES (?, ?, ?) RETURNING seq`,
-		string(typ), a.ID, data).Scan(&seq)
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (type, article_id) VALUES (?, ?) RETURNING seq`,
+		string(typ), a.ID).Scan(&seq)
 	return news.Event{Seq: seq, Type: typ, Article: a}, err
 }
 

@@ -23,6 +23,23 @@ func TestStore(t *testing.T) {
 	})
 }
 
+func TestDamaged(t *testing.T) {
+	storetest.RunDamaged(t, func(t *testing.T) (news.Store, storetest.Exec) {
+		dir := t.TempDir()
+		return open(t, dir), func(t *testing.T, stmt string) {
+			t.Helper()
+			db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+	})
+}
+
 func open(t *testing.T, dir string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(dir)

@@ -3,9 +3,13 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +35,9 @@ func Run(t *testing.T, open func(t *testing.T) news.Store) {
 		{"Pagination", testPagination},
 		{"SeqIncreasing", testSeqIncreasing},
 		{"EventsSince", testEventsSince},
+		{"ReplayCurrentOnly", testReplayCurrentOnly},
+		{"Retraction", testRetraction},
+		{"ReplayConverges", testReplayConverges},
 		{"LastSeq", testLastSeq},
 		{"Upsert", testUpsert},
 		{"RoundTrip", testRoundTrip},
@@ -475,7 +482,25 @@ func testSeqIncreasing(t *testing.T, s news.Store) {
 	if got, want := lastSeq(t, s), evs[len(evs)-1].Seq; got != want {
 		t.Errorf("LastSeq got %d, want %d", got, want)
 	}
-	checkEvents(t, "EventsSince(0)", events(t, s, 0, all), evs)
+	checkEvents(t, "EventsSince(0)", events(t, s, 0, all), latest(evs, 0))
+}
+
+// latest is what EventsSince(seq, all) must return after the writes whose
+// events are evs, in order: the latest event of every article whose latest
+// event comes after seq, in sequence order. As it is the latest, an article
+// event's article is the article as it is now.
+func latest(evs []news.Event, seq int64) []news.Event {
+	last := map[string]int{}
+	for i, ev := range evs {
+		last[ev.Article.ID] = i
+	}
+	var out []news.Event
+	for i, ev := range evs {
+		if last[ev.Article.ID] == i && ev.Seq > seq {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 func testEventsSince(t *testing.T, s news.Store) {
@@ -499,24 +524,21 @@ func testEventsSince(t *testing.T, s news.Store) {
 	}
 	evs = append(evs, ev)
 
-	// Every event keeps the article as it was then, not as it is now.
-	checkEvents(t, "EventsSince(0, all)", events(t, s, 0, all), evs)
-
-	after := func(seq int64) []news.Event {
-		i := slices.IndexFunc(evs, func(ev news.Event) bool { return ev.Seq > seq })
-		if i < 0 {
-			return nil
-		}
-		return evs[i:]
+	// Each article once, at its latest event, as it is now: e2, e3, e5
+	// created, e1 and e4 deleted, e0 revised.
+	checkEvents(t, "EventsSince(0, all)", events(t, s, 0, all), latest(evs, 0))
+	if got, want := seqs(events(t, s, 0, all)), []int64{evs[2].Seq, evs[3].Seq, evs[5].Seq, evs[6].Seq, evs[7].Seq, evs[8].Seq}; !slices.Equal(got, want) {
+		t.Errorf("EventsSince(0, all) sequences got %v, want %v", got, want)
 	}
+
 	last := evs[len(evs)-1].Seq
 	for _, limit := range []int{1, 2, 3, len(evs), len(evs) + 5} {
 		for seq := evs[0].Seq - 1; seq <= last+1; seq++ {
-			want := after(seq)
+			want := latest(evs, seq)
 			want = want[:min(limit, len(want))]
 			checkEvents(t, fmt.Sprintf("EventsSince(%d, %d)", seq, limit), events(t, s, seq, limit), want)
 		}
-		// Resuming from each page's last event walks every event once.
+		// Resuming from each page's last event walks every article once.
 		var got []news.Event
 		for seq := int64(0); ; {
 			page := events(t, s, seq, limit)
@@ -526,11 +548,170 @@ func testEventsSince(t *testing.T, s news.Store) {
 			got = append(got, page...)
 			seq = page[len(page)-1].Seq
 		}
-		checkEvents(t, fmt.Sprintf("resumed with limit %d", limit), got, evs)
+		checkEvents(t, fmt.Sprintf("resumed with limit %d", limit), got, latest(evs, 0))
 	}
-	if got := events(t, s, -1, all); len(got) != len(evs) {
-		t.Errorf("EventsSince(-1) got %d events, want %d", len(got), len(evs))
+	if got, want := len(events(t, s, -1, all)), len(latest(evs, 0)); got != want {
+		t.Errorf("EventsSince(-1) got %d events, want %d", got, want)
 	}
+}
+
+// testReplayCurrentOnly checks that replay serves current state, never
+// history: after an update, no older version of the article is served.
+func testReplayCurrentOnly(t *testing.T, s news.Store) {
+	ctx := context.Background()
+	a := article("v", base)
+	a.Title, a.Summary, a.Body = "First version", "First summary", []string{"First body."}
+	first := create(t, s, a)
+	b := a
+	b.Title, b.Summary, b.Body = "Second version", "Second summary", []string{"Second body."}
+	b.UpdatedAt = a.UpdatedAt.Add(time.Hour)
+	second, err := s.UpdateArticle(ctx, b)
+	if err != nil {
+		t.Fatalf("UpdateArticle: %v", err)
+	}
+	for _, since := range []int64{0, first.Seq - 1, first.Seq} {
+		got := events(t, s, since, all)
+		checkEvents(t, fmt.Sprintf("EventsSince(%d)", since), got, []news.Event{second})
+		if text := eventText(t, got); strings.Contains(text, "First") {
+			t.Errorf("EventsSince(%d) serves the replaced version: %s", since, text)
+		}
+	}
+}
+
+// testRetraction checks that a delete leaves nothing of the article's text,
+// of any of its versions, in what the event log serves from any position:
+// only the delete, with the id.
+func testRetraction(t *testing.T, s news.Store) {
+	ctx := context.Background()
+	a := article("takedown", base)
+	a.Title, a.Summary, a.Body = "Wrong name in a flash", "Libellous summary", []string{"Libellous body."}
+	a.URL, a.Image = "https://example.com/libel", "https://example.com/libel.jpg"
+	create(t, s, a)
+	b := a
+	b.Title, b.Summary, b.Body = "Still a wrong name", "Still libellous", []string{"Still a libellous body."}
+	if _, err := s.UpdateArticle(ctx, b); err != nil {
+		t.Fatalf("UpdateArticle: %v", err)
+	}
+	other := create(t, s, article("other", base))
+	del, err := s.DeleteArticle(ctx, a.ID)
+	if err != nil {
+		t.Fatalf("DeleteArticle: %v", err)
+	}
+	for since := int64(0); since < del.Seq; since++ {
+		got := events(t, s, since, all)
+		text := eventText(t, got)
+		for _, gone := range []string{"wrong name", "Wrong name", "ibellous", "example.com/libel"} {
+			if strings.Contains(text, gone) {
+				t.Errorf("EventsSince(%d) still serves %q of the deleted article: %s", since, gone, text)
+			}
+		}
+		want := []news.Event{other, del}
+		if since >= other.Seq {
+			want = want[1:]
+		}
+		checkEvents(t, fmt.Sprintf("EventsSince(%d)", since), got, want)
+	}
+}
+
+// eventText is the events as JSON, for looking for text in them.
+func eventText(t *testing.T, evs []news.Event) string {
+	t.Helper()
+	b, err := json.Marshal(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// testReplayConverges checks the promise a reader relies on: whatever its
+// position, a reader that held the articles as they were there and applies
+// what EventsSince serves from there, a page at a time, ends with the
+// articles as they are now, having been served no article twice and no
+// version but the current one.
+func testReplayConverges(t *testing.T, s news.Store) {
+	ctx := context.Background()
+	states := []map[string]news.Article{{}} // states[i]: the articles at positions[i]
+	positions := []int64{0}
+	cur := map[string]news.Article{}
+	record := func(ev news.Event, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("write %d: %v", len(positions), err)
+		}
+		if ev.Type == news.EventDelete {
+			delete(cur, ev.Article.ID)
+		} else {
+			cur[ev.Article.ID] = ev.Article
+		}
+		states = append(states, maps.Clone(cur))
+		positions = append(positions, ev.Seq)
+	}
+	edit := func(id, title string) news.Article {
+		a := article(id, base)
+		a.Title = title
+		return a
+	}
+	record(s.CreateArticle(ctx, edit("a", "a1")))
+	record(s.CreateArticle(ctx, edit("b", "b1")))
+	record(s.UpdateArticle(ctx, edit("a", "a2")))
+	record(s.CreateArticle(ctx, edit("c", "c1")))
+	record(s.DeleteArticle(ctx, "b"))
+	record(s.UpdateArticle(ctx, edit("c", "c2")))
+	record(s.CreateArticle(ctx, edit("b", "b2"))) // the id again, after its delete
+	record(s.DeleteArticle(ctx, "a"))
+	ev, _, err := s.UpsertArticle(ctx, edit("d", "d1"))
+	record(ev, err)
+	record(s.UpdateArticle(ctx, edit("b", "b3")))
+	record(s.DeleteArticle(ctx, "c"))
+
+	for i, pos := range positions {
+		for _, limit := range []int{1, 2, 3, all} {
+			held := maps.Clone(states[i])
+			served := map[string]bool{}
+			at := pos
+			for {
+				page := events(t, s, at, limit)
+				if len(page) == 0 {
+					break
+				}
+				for _, ev := range page {
+					if ev.Seq <= at {
+						t.Fatalf("from %d, limit %d: event %d after %d: out of order", pos, limit, ev.Seq, at)
+					}
+					at = ev.Seq
+					id := ev.Article.ID
+					if served[id] {
+						t.Errorf("from %d, limit %d: article %q served twice", pos, limit, id)
+					}
+					served[id] = true
+					switch ev.Type {
+					case news.EventDelete:
+						if _, ok := cur[id]; ok {
+							t.Errorf("from %d, limit %d: a delete of %q, which exists", pos, limit, id)
+						}
+						delete(held, id)
+					case news.EventArticle:
+						if now, ok := cur[id]; !ok || !same(ev.Article, now) {
+							t.Errorf("from %d, limit %d: article %+v, not the current version %+v", pos, limit, ev.Article, now)
+						}
+						held[id] = ev.Article
+					}
+				}
+			}
+			if got, want := titles(held), titles(cur); got != want {
+				t.Errorf("from %d, limit %d: the reader ends with %s, want %s", pos, limit, got, want)
+			}
+		}
+	}
+}
+
+// titles lists a set of articles by id and title, in id order.
+func titles(m map[string]news.Article) string {
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, id+"="+m[id].Title)
+	}
+	return strings.Join(out, " ")
 }
 
 func testLastSeq(t *testing.T, s news.Store) {
@@ -711,4 +892,53 @@ func testConcurrentWrites(t *testing.T, s news.Store) {
 	if len(seen) != writers*each {
 		t.Errorf("events name %d distinct articles, want %d", len(seen), writers*each)
 	}
+}
+
+// Exec runs a statement on a store's database behind the store's back.
+type Exec func(t *testing.T, stmt string)
+
+// RunDamaged checks what EventsSince does at a row it cannot read (a type
+// it does not know, an article whose body is not a list of paragraphs):
+// rather than fail for good at it, it returns the events before it with an
+// error whose DamagedSeq method names it, so that a reader can report it
+// and read on after it. open returns a fresh, empty store and an Exec on its
+// database; the statements are plain SQL that both SQLite and PostgreSQL
+// take.
+func RunDamaged(t *testing.T, open func(t *testing.T) (news.Store, Exec)) {
+	s, exec := open(t)
+	defer s.Close()
+	var evs []news.Event
+	for i, id := range []string{"a", "b", "c", "d"} {
+		evs = append(evs, create(t, s, article(id, base.Add(time.Duration(i)*time.Minute))))
+	}
+	exec(t, fmt.Sprintf(`UPDATE events SET type = 'bogus' WHERE seq = %d`, evs[1].Seq))
+	exec(t, `UPDATE articles SET body = '{"not":"a list"}' WHERE id = 'c'`)
+	for _, tt := range []struct {
+		since   int64
+		limit   int
+		want    []news.Event
+		damaged int64 // 0: no error
+	}{
+		{0, all, evs[:1], evs[1].Seq},
+		{0, 1, evs[:1], 0},
+		{evs[0].Seq, all, nil, evs[1].Seq},
+		{evs[1].Seq, all, nil, evs[2].Seq},
+		{evs[2].Seq, all, evs[3:], 0},
+		{evs[2].Seq, 1, evs[3:], 0},
+	} {
+		got, err := s.EventsSince(context.Background(), tt.since, tt.limit)
+		what := fmt.Sprintf("EventsSince(%d, %d)", tt.since, tt.limit)
+		var d interface{ DamagedSeq() int64 }
+		switch {
+		case tt.damaged == 0 && err != nil:
+			t.Errorf("%s: %v", what, err)
+		case tt.damaged != 0 && !errors.As(err, &d):
+			t.Errorf("%s: error %v, want one with DamagedSeq() %d", what, err, tt.damaged)
+		case tt.damaged != 0 && d.DamagedSeq() != tt.damaged:
+			t.Errorf("%s: DamagedSeq() got %d, want %d (%v)", what, d.DamagedSeq(), tt.damaged, err)
+		}
+		checkEvents(t, what, got, tt.want)
+	}
+	// The rest of the store is untouched.
+	checkArticle(t, "Article(d)", get(t, s, "d"), evs[3].Article)
 }

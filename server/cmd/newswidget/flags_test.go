@@ -15,7 +15,7 @@ import (
 )
 
 // flagNames are the server's flags, as DESIGN.md and other tools name them.
-var flagNames = []string{"addr", "data", "admin-token", "origins", "feed", "feed-interval", "postgres", "trust-proxy", "events-limit", "publish-limit"}
+var flagNames = []string{"addr", "data", "admin-token", "origins", "feed", "feed-interval", "postgres", "trust-proxy", "events-limit", "publish-limit", "public-url", "max-streams"}
 
 // envName is the environment variable of a flag.
 func envName(flag string) string {
@@ -55,6 +55,8 @@ func show(c config) map[string]string {
 		"trust-proxy":   strconv.FormatBool(c.trustProxy),
 		"events-limit":  c.eventsLimit.String(),
 		"publish-limit": c.publishLimit.String(),
+		"max-streams":   strconv.Itoa(c.maxStreams),
+		"public-url":    c.publicURL,
 	}
 }
 
@@ -69,6 +71,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 		"addr": "localhost:8080", "data": "./data", "admin-token": "", "origins": "", "feed": "",
 		"feed-interval": feed.DefaultInterval.String(), "postgres": "", "trust-proxy": "false",
 		"events-limit": server.DefaultEventsLimit.String(), "publish-limit": server.DefaultPublishLimit.String(),
+		"public-url": "http://localhost:8080", "max-streams": "0",
 	}
 	got := show(c)
 	for _, name := range flagNames {
@@ -115,7 +118,8 @@ func TestParseFlagsEnv(t *testing.T) {
 	}{
 		{"addr", "127.0.0.1:9000", "127.0.0.1:9001", "127.0.0.1:9000", "127.0.0.1:9001"},
 		{"data", "/var/lib/nw-env", "/var/lib/nw-flag", "/var/lib/nw-env", "/var/lib/nw-flag"},
-		{"admin-token", "env-token", "flag-token", "env-token", "flag-token"},
+		{"admin-token", "env-token-0123456789", "flag-token-0123456789", "env-token-0123456789", "flag-token-0123456789"},
+		{"public-url", "https://env.example", "https://flag.example/news/", "https://env.example", "https://flag.example/news/"},
 		{"origins", "https://env.example, https://two.example", "https://flag.example",
 			"https://env.example,https://two.example", "https://flag.example"},
 		{"feed", "https://env.example/rss,https://env.example/atom", "https://flag.example/feed.json",
@@ -125,6 +129,7 @@ func TestParseFlagsEnv(t *testing.T) {
 		{"trust-proxy", "true", "false", "true", "false"},
 		{"events-limit", "100+5/s", "off", "100+5/s", "off"},
 		{"publish-limit", " 5+0.5/s ", "OFF", "5+0.5/s", "off"},
+		{"max-streams", "5000", "0", "5000", "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {
@@ -156,13 +161,13 @@ func TestParseFlagsEnv(t *testing.T) {
 	}
 	t.Run("others untouched", func(t *testing.T) {
 		clearEnv(t)
-		t.Setenv("NEWSWIDGET_ADMIN_TOKEN", "only-this")
+		t.Setenv("NEWSWIDGET_ADMIN_TOKEN", "only-this-0123456789")
 		c, err := parseFlags([]string{"-addr", "127.0.0.1:1"}, &bytes.Buffer{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.adminToken != "only-this" || c.addr != "127.0.0.1:1" || c.data != "./data" {
-			t.Errorf("got admin-token %q addr %q data %q, want only-this 127.0.0.1:1 ./data", c.adminToken, c.addr, c.data)
+		if c.adminToken != "only-this-0123456789" || c.addr != "127.0.0.1:1" || c.data != "./data" {
+			t.Errorf("got admin-token %q addr %q data %q, want only-this-0123456789 127.0.0.1:1 ./data", c.adminToken, c.addr, c.data)
 		}
 	})
 }
@@ -246,6 +251,13 @@ func TestParseFlagsErrors(t *testing.T) {
 		{name: "rate limit without /s", args: []string{"-publish-limit", "20+1"}, wantErr: "-publish-limit"},
 		{name: "rate limit of zero", args: []string{"-events-limit", "0+1/s"}, wantErr: "-events-limit"},
 		{name: "negative rate", args: []string{"-events-limit", "20+-1/s"}, wantErr: "-events-limit"},
+		{name: "negative stream cap", args: []string{"-max-streams", "-1"}, wantErr: "-max-streams"},
+		{name: "stream cap not a number", env: map[string]string{"NEWSWIDGET_MAX_STREAMS": "many"}, wantErr: "NEWSWIDGET_MAX_STREAMS"},
+		{name: "short admin token", args: []string{"-admin-token", "abc"}, wantErr: "at least 16"},
+		{name: "short admin token from env", env: map[string]string{"NEWSWIDGET_ADMIN_TOKEN": "s3cret"}, wantErr: "at least 16"},
+		{name: "public URL with a quote", args: []string{"-public-url", `http://x"><plaintext>`}, wantErr: "-public-url"},
+		{name: "public URL without scheme", args: []string{"-public-url", "news.example.com"}, wantErr: "-public-url"},
+		{name: "public URL with a query", args: []string{"-public-url", "https://news.example.com/?a=1"}, wantErr: "-public-url"},
 		{name: "rate limit from env", env: map[string]string{"NEWSWIDGET_PUBLISH_LIMIT": "lots"}, wantErr: "NEWSWIDGET_PUBLISH_LIMIT"},
 		{name: "bad duration from env", env: map[string]string{"NEWSWIDGET_FEED_INTERVAL": "soon"}, wantErr: "NEWSWIDGET_FEED_INTERVAL"},
 	}

@@ -25,7 +25,6 @@ import (
 	"newswidget/server/feed"
 	"newswidget/server/postgres"
 	"newswidget/server/seed"
-	"newswidget/server/sqlite"
 )
 
 func main() {
@@ -73,10 +72,12 @@ func (f limitFlag) Set(v string) (err error) {
 // config is the server's flags.
 type config struct {
 	addr, data, adminToken, postgres string
+	publicURL                        string
 	origins, feeds                   listFlag
 	feedInterval                     time.Duration
 	trustProxy                       bool
 	eventsLimit, publishLimit        server.RateLimit
+	maxStreams                       int // 0: derived from the descriptor limit
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -85,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "localhost:8080", "`HOST:PORT` to listen on")
 	fs.StringVar(&c.data, "data", "./data", "`DIR` where the SQLite database lives")
+	fs.StringVar(&c.publicURL, "public-url", "", "the site's public base `URL` (https://news.example.com): every absolute URL in a page is built from it; default http://ADDR")
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer `TOKEN` that authorises publishing; publishing is refused until one is set")
 	fs.Var(&c.origins, "origins", "`ORIGINS` allowed to embed the widget, comma-separated (https://example.com); default any")
 	fs.Var(&c.feeds, "feed", "`URL` of an RSS, Atom or JSON Feed to ingest (repeatable)")
@@ -93,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "the server is behind a reverse proxy or CDN: rate limits count the client in X-Forwarded-For")
 	fs.Var(limitFlag{&c.eventsLimit}, "events-limit", "event-stream connects allowed per client: `BURST+RATE/s`, or off")
 	fs.Var(limitFlag{&c.publishLimit}, "publish-limit", "publishing requests allowed per client: `BURST+RATE/s`, or off")
+	fs.IntVar(&c.maxStreams, "max-streams", 0, "concurrent event streams allowed, `N` (one client address: a quarter); over it, 503 with Retry-After. 0 derives it from the open-file limit, keeping a reserve for other requests")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -128,6 +131,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
+	if c.maxStreams < 0 {
+		return c, fmt.Errorf("-max-streams: %d is not a number of streams (0 derives it from the open-file limit)", c.maxStreams)
+	}
+	if c.publicURL == "" {
+		c.publicURL = server.PublicURLFromAddr(c.addr)
+	}
+	if _, err := server.ParsePublicURL(c.publicURL); err != nil {
+		return c, fmt.Errorf("-public-url: %w", err)
+	}
+	if err := server.CheckAdminToken(c.adminToken); err != nil {
+		return c, fmt.Errorf("-admin-token: %w", err)
+	}
 	for i, o := range c.origins {
 		norm, ok := news.ParseOrigin(o)
 		if !ok {
@@ -144,6 +159,15 @@ func run(args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// Every event stream holds a descriptor: take all the kernel allows,
+	// and cap streams below it so that ordinary requests always have some.
+	fdLimit, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("could not raise the open-file limit", "limit", fdLimit, "err", err)
+	}
+	if c.maxStreams == 0 {
+		c.maxStreams = server.MaxStreamsFor(fdLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -154,7 +178,7 @@ func run(args []string) error {
 			return err
 		}
 		store = pg
-	} else if store, err = sqlite.Open(c.data); err != nil {
+	} else if store, err = openSQLite(ctx, c.data, log); err != nil {
 		return err
 	}
 	defer store.Close()
@@ -163,8 +187,8 @@ func run(args []string) error {
 	}
 
 	var poller *feed.Poller
-	opts := server.Options{Store: store, AdminToken: c.adminToken, Origins: c.origins, Logger: log, TrustProxy: c.trustProxy,
-		EventsLimit: c.eventsLimit, PublishLimit: c.publishLimit}
+	opts := server.Options{Store: store, AdminToken: c.adminToken, PublicURL: c.publicURL, Origins: c.origins, Logger: log, TrustProxy: c.trustProxy,
+		EventsLimit: c.eventsLimit, PublishLimit: c.publishLimit, MaxStreams: c.maxStreams}
 	if len(c.feeds) > 0 {
 		poller = feed.NewPoller(store, c.feeds)
 		poller.Interval, poller.Logger = c.feedInterval, log
@@ -190,7 +214,8 @@ func run(args []string) error {
 	hs := server.NewHTTPServer(srv) // timeouts and header limit against slow or hostile clients
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	hs.RegisterOnShutdown(srv.Close) // ends event streams; their clients retry
-	log.Info("newswidget serving", "url", "http://"+ln.Addr().String()+"/", "data", c.data, "publishing", c.adminToken != "")
+	log.Info("newswidget serving", "url", "http://"+ln.Addr().String()+"/", "public_url", c.publicURL, "data", c.data, "publishing", c.adminToken != "",
+		"open_files", fdLimit, "max_streams", c.maxStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

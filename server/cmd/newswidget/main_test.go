@@ -57,7 +57,7 @@ const (
 	httpTimeout  = 5 * time.Second  // one HTTP request
 )
 
-const testToken = "s3cret-token"
+const testToken = "s3cret-token-0123456"
 
 // seedArticles is the embedded default content every fresh store gets.
 var seedArticles = func() []news.Article {

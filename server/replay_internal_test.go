@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"newswidget/app/news"
+)
+
+// TestBatchLimit checks how many events a read of the log asks for: as
+// many as fit the budget at the size of the largest event read last, at
+// least one and at most the reader's most.
+func TestBatchLimit(t *testing.T) {
+	for _, tt := range []struct {
+		budget, perEvent, most, want int
+	}{
+		{256 << 10, 4 << 10, 500, 64},
+		{256 << 10, 1 << 20, 500, 1},   // an article above the budget: one at a time
+		{256 << 10, 200 << 10, 500, 1}, // one fits, two do not
+		{256 << 10, 100 << 10, 500, 2},
+		{256 << 10, 300, 500, 500}, // small events: the count is the bound
+		{256 << 10, 300, 100, 100},
+		{256 << 10, 0, 500, 500}, // nothing known: no division by zero
+		{0, 4 << 10, 500, 1},
+	} {
+		if got := batchLimit(tt.budget, tt.perEvent, tt.most); got != tt.want {
+			t.Errorf("batchLimit(%d, %d, %d) got %d, want %d", tt.budget, tt.perEvent, tt.most, got, tt.want)
+		}
+	}
+}
+
+// heapAfterGC is the live heap, garbage collected.
+func heapAfterGC() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestReplayMemoryBounded replays a log of 1 MiB articles from the start to
+// streams whose readers stop taking anything at the first large one: each
+// replay stops in that write, as a stream does on a full socket, until its
+// write deadline. What the
+// replays hold meanwhile must stay a few megabytes each, whatever the
+// articles' size; a replay used to hold its whole batch, up to 500 events
+// (20 such streams took a server from 53 MB to 1.5 GB).
+func TestReplayMemoryBounded(t *testing.T) {
+	const (
+		articles   = 16
+		size       = 1 << 20
+		streams    = 8
+		perStream  = 4 << 20 // the budget, one article and its frame, with room
+		totalBound = streams * perStream
+	)
+	s, _ := loggingServer(t, func(st news.Store) news.Store { return st })
+	ctx := context.Background()
+	func() { // the test's own copies of the text are garbage once written
+		para := strings.Repeat("Lorem ipsum dolor sit amet. ", 300)
+		body := make([]string, size/len(para))
+		for i := range body {
+			body[i] = para
+		}
+		now := time.Now().UTC()
+		for i := range articles {
+			a := news.Article{ID: fmt.Sprintf("big-%02d", i), Title: "Big", Body: body, PublishedAt: now, UpdatedAt: now}
+			if _, err := s.store.CreateArticle(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}()
+	// The pump reads the new events too: let it be done, and idle, first.
+	last, err := s.store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Poke()
+	for deadline := time.Now().Add(10 * time.Second); s.catalog.currentSeq() < last; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the pump did not read the new events within 10 s")
+		}
+	}
+	before := heapAfterGC()
+
+	var blocked, done sync.WaitGroup
+	release := make(chan struct{})
+	for range streams {
+		blocked.Add(1)
+		done.Go(func() {
+			s.replay(ctx, 0, func(frame []byte) bool {
+				if len(frame) < size/2 {
+					return true // the small articles go through
+				}
+				blocked.Done()
+				<-release // the reader takes nothing more
+				return false
+			})
+		})
+	}
+	blocked.Wait()
+	held := int64(heapAfterGC()) - int64(before)
+	close(release)
+	done.Wait()
+
+	t.Logf("%d replays of %d articles of %d KiB, blocked: %.1f MiB held in all", streams, articles, size>>10, float64(held)/(1<<20))
+	if held > totalBound {
+		t.Errorf("%d blocked replays hold %.1f MiB, want at most %d MiB (%d MiB each)",
+			streams, float64(held)/(1<<20), totalBound>>20, perStream>>20)
+	}
+}
