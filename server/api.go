@@ -15,23 +15,21 @@ import (
 )
 
 // GET /api/articles?limit=&category=&flash=&before=
-func (s *Server) handleListArticles(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleListArticles(w http.ResponseWriter, r *http.Request) error {
 	q, err := strictQuery(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	f, err := parseFilter(q)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	e, err := s.catalog.list(r.Context(), f)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.writeEncoded(w, r, e, "public, max-age=5, stale-while-revalidate=30")
+	return nil
 }
 
 // strictQuery parses a request's query, refusing a malformed one that
@@ -70,45 +68,24 @@ func parseFilter(q url.Values) (news.ArticleFilter, error) {
 	}
 	c, err := news.ParseCursor(q.Get("before"))
 	if err != nil {
-		return f, err
+		return f, news.FieldError("before", "is not a cursor from a previous page's \"next\"")
 	}
 	f.Before = c
 	return f, nil
 }
 
 // GET /api/articles/{id}
-func (s *Server) handleGetArticle(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGetArticle(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if !news.ValidID(id) {
-		s.writeError(w, r, news.Errorf(news.ENotFound, "no article has the id %q", id))
-		return
+		return news.Errorf(news.ENotFound, "no article has the id %q", id)
 	}
 	e, err := s.catalog.article(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.writeEncoded(w, r, e, "public, max-age=30, stale-while-revalidate=60")
-}
-
-// writeEncoded sends a cached JSON response, or 304 to a matching
-// If-None-Match.
-func (s *Server) writeEncoded(w http.ResponseWriter, r *http.Request, e *encoded, cache string) {
-	h := w.Header()
-	apiHeaders(h)
-	h.Set("Cache-Control", cache)
-	h.Set("ETag", e.etag)
-	h.Set("Vary", "Accept-Encoding")
-	if etagMatch(r.Header.Get("If-None-Match"), e.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(e.body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(e.body)
-	}
+	return nil
 }
 
 // readArticle authorises a publishing request and reads its article.
@@ -121,60 +98,54 @@ func (s *Server) readArticle(w http.ResponseWriter, r *http.Request) (news.Artic
 			return news.Article{}, news.Errorf(news.EInvalid, "Content-Type must be application/json")
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, news.MaxArticleBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxArticleBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return news.Article{}, news.Errorf(news.ETooLarge, "request body is larger than %d bytes", news.MaxArticleBytes)
+			return news.Article{}, news.Errorf(ETooLarge, "request body is larger than %d bytes", MaxArticleBytes)
 		}
 		return news.Article{}, news.Errorf(news.EInvalid, "request body could not be read: %v", err)
 	}
-	return news.DecodeArticle(body)
+	return decodeArticle(body)
 }
 
 // POST /api/articles
-func (s *Server) handleCreateArticle(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleCreateArticle(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.readArticle(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	a.Normalize(time.Now())
 	if err := a.Validate(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	ev, err := s.store.CreateArticle(r.Context(), a)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.changed(ev.Seq)
 	w.Header().Set("Location", "/api/articles/"+ev.Article.ID)
-	s.writeJSON(w, http.StatusCreated, nonNilBody(ev.Article))
+	s.writeJSON(w, http.StatusCreated, news.NonNilBody(ev.Article))
+	return nil
 }
 
 // PUT /api/articles/{id}
-func (s *Server) handleUpdateArticle(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUpdateArticle(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	a, err := s.readArticle(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if a.ID != "" && a.ID != id {
-		s.writeError(w, r, news.FieldError("id", "must match the id in the path or be left out"))
-		return
+		return news.FieldError("id", "must match the id in the path or be left out")
 	}
 	a.ID = id
 	if !news.ValidID(id) {
-		s.writeError(w, r, news.Errorf(news.ENotFound, "no article has the id %q", id))
-		return
+		return news.Errorf(news.ENotFound, "no article has the id %q", id)
 	}
 	old, err := s.store.Article(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if a.PublishedAt.IsZero() { // a replacement keeps its place in the order
 		a.PublishedAt = old.PublishedAt
@@ -184,37 +155,34 @@ func (s *Server) handleUpdateArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	a.Normalize(time.Now())
 	if err := a.Validate(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	ev, err := s.store.UpdateArticle(r.Context(), a)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.changed(ev.Seq)
-	s.writeJSON(w, http.StatusOK, nonNilBody(ev.Article))
+	s.writeJSON(w, http.StatusOK, news.NonNilBody(ev.Article))
+	return nil
 }
 
 // DELETE /api/articles/{id}
-func (s *Server) handleDeleteArticle(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDeleteArticle(w http.ResponseWriter, r *http.Request) error {
 	if err := s.authorize(r); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	id := r.PathValue("id")
 	if !news.ValidID(id) {
-		s.writeError(w, r, news.Errorf(news.ENotFound, "no article has the id %q", id))
-		return
+		return news.Errorf(news.ENotFound, "no article has the id %q", id)
 	}
 	ev, err := s.store.DeleteArticle(r.Context(), id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.changed(ev.Seq)
 	apiHeaders(w.Header())
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // changed drops what the caches hold before a write's response is sent, so

@@ -16,28 +16,17 @@ import (
 
 	"newswidget/app/news"
 	"newswidget/server"
-	"newswidget/server/seed"
+	"newswidget/server/internal/testserver"
 	"newswidget/server/sqlite"
 )
 
 // fuzzServer is a seeded server for a fuzz target, whose requests go
 // straight to the handler.
 func fuzzServer(f *testing.F) (*server.Server, *sqlite.Store) {
-	st, err := sqlite.Open(f.TempDir())
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		f.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Store: st, AdminToken: testToken, Logger: slog.New(slog.DiscardHandler),
-		EventsLimit: server.RateLimit{Burst: -1}, PublishLimit: server.RateLimit{Burst: -1}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(srv.Close)
-	return srv, st
+	f.Helper()
+	ts := testserver.Start(f, testserver.Config{Options: server.Options{AdminToken: testToken, Logger: slog.New(slog.DiscardHandler),
+		EventsLimit: server.RateLimit{Burst: -1}, PublishLimit: server.RateLimit{Burst: -1}}})
+	return ts.Srv, ts.Store
 }
 
 // checkJSONError fails unless w is a 4xx {"error":{…}} with the code.
@@ -217,7 +206,7 @@ func FuzzPublish(f *testing.F) {
 			checkJSONError(t, w, news.EConflict)
 			return
 		case http.StatusRequestEntityTooLarge:
-			checkJSONError(t, w, news.ETooLarge)
+			checkJSONError(t, w, server.ETooLarge)
 			return
 		default:
 			t.Fatalf("POST %q: status %d: %s", body, w.Code, w.Body.Bytes())

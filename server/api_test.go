@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"newswidget/app/news"
+	"newswidget/server"
 	"newswidget/server/seed"
 )
 
@@ -429,13 +430,13 @@ func TestMethodNotAllowed(t *testing.T) {
 		{http.MethodDelete, "/api/articles", "GET, POST, OPTIONS"},
 		{http.MethodPost, "/api/articles/" + seed.ArticleID, "GET, PUT, DELETE, OPTIONS"},
 		{http.MethodPatch, "/api/articles/" + seed.ArticleID, "GET, PUT, DELETE, OPTIONS"},
-		{http.MethodPost, "/api/events", "GET, OPTIONS"},
-		{http.MethodDelete, "/api/events", "GET, OPTIONS"},
+		{http.MethodPost, "/api/events", "GET, HEAD, OPTIONS"},
+		{http.MethodDelete, "/api/events", "GET, HEAD, OPTIONS"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			before := ts.state(t)
 			r := ts.do(t, tc.method, tc.path, []byte(`{"title":"x"}`), auth)
-			wantError(t, r, http.StatusMethodNotAllowed, news.EMethod, "")
+			wantError(t, r, http.StatusMethodNotAllowed, server.EMethod, "")
 			if got := r.Header.Get("Allow"); got != tc.allow {
 				t.Errorf("Allow: got %q, want %q", got, tc.allow)
 			}
@@ -700,7 +701,7 @@ func TestCreateArticleValidation(t *testing.T) {
 
 func TestCreateArticleRequest(t *testing.T) {
 	ts := newTestServer(t)
-	big := `{"title":"t","body":["` + strings.Repeat("a", news.MaxArticleBytes) + `"]}`
+	big := `{"title":"t","body":["` + strings.Repeat("a", server.MaxArticleBytes) + `"]}`
 	for _, tc := range []struct {
 		name, ctype, body string
 		status            int
@@ -710,7 +711,7 @@ func TestCreateArticleRequest(t *testing.T) {
 		{"form", "application/x-www-form-urlencoded", `title=t`, http.StatusBadRequest, news.EInvalid},
 		{"look-alike type", "application/jsonp", `{"title":"t"}`, http.StatusBadRequest, news.EInvalid},
 		{"multipart", "multipart/form-data; boundary=x", `{"title":"t"}`, http.StatusBadRequest, news.EInvalid},
-		{"too large", "application/json", big, http.StatusRequestEntityTooLarge, news.ETooLarge},
+		{"too large", "application/json", big, http.StatusRequestEntityTooLarge, server.ETooLarge},
 		{"too large wrong type", "text/plain", big, http.StatusBadRequest, news.EInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -731,7 +732,7 @@ func TestCreateArticleRequest(t *testing.T) {
 	t.Run("too large on PUT", func(t *testing.T) {
 		before := ts.state(t)
 		r := ts.do(t, http.MethodPut, "/api/articles/"+seed.ArticleID, []byte(big), auth)
-		wantError(t, r, http.StatusRequestEntityTooLarge, news.ETooLarge, "")
+		wantError(t, r, http.StatusRequestEntityTooLarge, server.ETooLarge, "")
 		if got := ts.state(t); got != before {
 			t.Errorf("the store changed")
 		}

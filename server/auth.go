@@ -142,7 +142,7 @@ func (s *Server) authorize(r *http.Request) error {
 	if wait := s.auth.refused(client, peer); wait > 0 {
 		s.auth.fail(client, peer, false)
 		secs := max(1, int(math.Ceil(wait.Seconds())))
-		return &retryError{news.Errorf(news.ERateLimited, "too many wrong tokens from this address; retry in %d s", secs), secs}
+		return &retryError{news.Errorf(ERateLimited, "too many wrong tokens from this address; retry in %d s", secs), secs}
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(strings.TrimSpace(auth), " ")

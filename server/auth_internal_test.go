@@ -1,18 +1,12 @@
 package server
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"newswidget/app/news"
-	"newswidget/server/seed"
-	"newswidget/server/sqlite"
 )
 
 const guardToken = "guard-admin-token-0123"
@@ -24,22 +18,9 @@ func guardedServer(t *testing.T, trustProxy bool) (*Server, *syncBuffer) {
 	old := authLogEvery
 	authLogEvery = 100 * time.Millisecond
 	t.Cleanup(func() { authLogEvery = old })
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	s, err := New(Options{Store: st, AdminToken: guardToken, TrustProxy: trustProxy,
-		PublishLimit: RateLimit{Burst: -1}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s, logs
+	return loggingServer(t, nil, func(o *Options) {
+		o.AdminToken, o.TrustProxy, o.PublishLimit = guardToken, trustProxy, RateLimit{Burst: -1}
+	})
 }
 
 // deleteWith sends DELETE /api/articles/nope with a token from an address.
@@ -125,7 +106,7 @@ func TestRefusedAttemptIsJSON(t *testing.T) {
 	for range DefaultAuthFailureLimit.Burst + 2 {
 		w = deleteWith(s, "wrong", "203.0.113.8:1", "")
 	}
-	if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), `"code":"`+news.ERateLimited+`"`) {
+	if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), `"code":"`+ERateLimited+`"`) {
 		t.Errorf("got %d %s, want 429 rate_limited", w.Code, w.Body.String())
 	}
 }

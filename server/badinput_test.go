@@ -89,10 +89,10 @@ func badCases() []badCase {
 		invalid("POST body "+b.name, "POST", "/api/articles", b.body, auth, b.field)
 		invalid("PUT body "+b.name, "PUT", seedPath, b.body, auth, b.field)
 	}
-	big := `{"title":"t","body":["` + long(news.MaxArticleBytes, "a") + `"]}`
+	big := `{"title":"t","body":["` + long(server.MaxArticleBytes, "a") + `"]}`
 	for _, m := range []struct{ method, path string }{{"POST", "/api/articles"}, {"PUT", seedPath}} {
-		add(badCase{name: m.method + " body over 1 MB", method: m.method, path: m.path, body: big, h: auth, status: 413, code: news.ETooLarge})
-		add(badCase{name: m.method + " body over 1 MB of whitespace", method: m.method, path: m.path, body: `{"title":"t"` + long(news.MaxArticleBytes+10, " ") + `}`, h: auth, status: 413, code: news.ETooLarge})
+		add(badCase{name: m.method + " body over 1 MB", method: m.method, path: m.path, body: big, h: auth, status: 413, code: server.ETooLarge})
+		add(badCase{name: m.method + " body over 1 MB of whitespace", method: m.method, path: m.path, body: `{"title":"t"` + long(server.MaxArticleBytes+10, " ") + `}`, h: auth, status: 413, code: server.ETooLarge})
 		invalid(m.method+" text/plain", m.method, m.path, `{"title":"t"}`, hdr{"Authorization": auth["Authorization"], "Content-Type": "text/plain"}, "")
 		invalid(m.method+" bad media type", m.method, m.path, `{"title":"t"}`, hdr{"Authorization": auth["Authorization"], "Content-Type": "application/json; charset"}, "")
 		invalid(m.method+" json in a form type", m.method, m.path, `{"title":"t"}`, hdr{"Authorization": auth["Authorization"], "Content-Type": "application/x-www-form-urlencoded"}, "")
@@ -172,7 +172,7 @@ func badCases() []badCase {
 		{"POST", seedPath}, {"PATCH", seedPath}, {"POST", "/api/events"}, {"PUT", "/api/events"}, {"DELETE", "/api/events"},
 		{"PROPFIND", "/api/articles"}, {"TRACE", seedPath},
 	} {
-		add(badCase{name: "method " + m.method + " " + m.path, method: m.method, path: m.path, body: `{"title":"t"}`, h: auth, status: 405, code: news.EMethod})
+		add(badCase{name: "method " + m.method + " " + m.path, method: m.method, path: m.path, body: `{"title":"t"}`, h: auth, status: 405, code: server.EMethod})
 	}
 	for _, m := range []struct{ method, path string }{{"POST", "/healthz"}, {"DELETE", "/metrics"}, {"POST", "/embed"}, {"PUT", "/widget.js"}, {"POST", "/"}} {
 		notFound("method "+m.method+" "+m.path, m.method, m.path, auth)
@@ -182,10 +182,10 @@ func badCases() []badCase {
 	huge := long(40<<10, "h")
 	for _, p := range []struct{ method, path string }{{"GET", "/api/articles"}, {"GET", "/api/events"}, {"POST", "/api/articles"}, {"GET", "/"}} {
 		add(badCase{name: "40 KB header " + p.method + " " + p.path, method: p.method, path: p.path, body: `{"title":"t"}`,
-			h: hdr{"Authorization": auth["Authorization"], "Content-Type": "application/json", "X-Huge": huge}, status: 431, code: news.ETooLarge})
+			h: hdr{"Authorization": auth["Authorization"], "Content-Type": "application/json", "X-Huge": huge}, status: 431, code: server.ETooLarge})
 	}
-	add(badCase{name: "40 KB query", method: "GET", path: "/api/articles?category=" + huge, status: 431, code: news.ETooLarge})
-	add(badCase{name: "many headers", method: "GET", path: "/api/articles", h: manyHeaders(2000), status: 431, code: news.ETooLarge})
+	add(badCase{name: "40 KB query", method: "GET", path: "/api/articles?category=" + huge, status: 431, code: server.ETooLarge})
+	add(badCase{name: "many headers", method: "GET", path: "/api/articles", h: manyHeaders(2000), status: 431, code: server.ETooLarge})
 	return cs
 }
 

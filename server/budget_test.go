@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"newswidget/server"
+	"newswidget/server/assets"
 )
 
 // Budgets that are exact (bytes, not times), guarded here; `make bench`
@@ -15,11 +15,11 @@ const (
 )
 
 func TestBundleBudgets(t *testing.T) {
-	sizes, err := server.BundleSizes()
+	sizes, err := assets.BundleSizes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var loader, wasm server.Size
+	var loader, wasm assets.Size
 	for _, s := range sizes {
 		switch {
 		case s.Path == "/widget.js":

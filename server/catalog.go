@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 
 	"newswidget/app/news"
-	"newswidget/app/ui"
+	"newswidget/server/assets"
 )
 
 // catalog caches what readers ask for most, tied to the store's event
@@ -26,10 +26,7 @@ type catalog struct {
 }
 
 // encoded is a response body with its ETag.
-type encoded struct {
-	body []byte
-	etag string
-}
+type encoded = assets.Entity
 
 // maxCached bounds each map, whose keys come from readers' queries.
 const maxCached = 1024
@@ -92,11 +89,11 @@ func (c *catalog) Latest(category string) ([]news.Article, int64, error) {
 			return nil, err
 		}
 		flash := true
-		ticker, _, err := c.store.Articles(ctx, news.ArticleFilter{Limit: ui.MaxTickerItems, Category: category, Flash: &flash})
+		ticker, _, err := c.store.Articles(ctx, news.ArticleFilter{Limit: news.MaxTickerItems, Category: category, Flash: &flash})
 		if err != nil {
 			return nil, err
 		}
-		kept := ui.Keep(append(list, ticker...), news.Config{Limit: news.MaxListLimit, Category: category})
+		kept := news.Keep(append(list, ticker...), news.Config{Limit: news.MaxListLimit, Category: category})
 		// The ticker and the list show no bodies: without them the pages
 		// embed less and the wasm decodes less before its first render.
 		for i := range kept {
@@ -132,7 +129,7 @@ func (c *catalog) article(ctx context.Context, id string) (*encoded, error) {
 		if err != nil {
 			return nil, err
 		}
-		return encode(nonNilBody(a))
+		return encode(news.NonNilBody(a))
 	})
 	return e, err
 }
@@ -143,7 +140,7 @@ func encode(v any) (*encoded, error) {
 		return nil, err
 	}
 	b = append(b, '\n')
-	return &encoded{body: b, etag: etagOf(b)}, nil
+	return &encoded{Body: b, ETag: assets.ETagOf(b)}, nil
 }
 
 func nonNil(l []news.Article) []news.Article {
@@ -151,16 +148,9 @@ func nonNil(l []news.Article) []news.Article {
 		return []news.Article{}
 	}
 	for i := range l {
-		l[i] = nonNilBody(l[i])
+		l[i] = news.NonNilBody(l[i])
 	}
 	return l
-}
-
-func nonNilBody(a news.Article) news.Article {
-	if a.Body == nil {
-		a.Body = []string{}
-	}
-	return a
 }
 
 // source adapts the catalog to the UI's Source for the prerender.

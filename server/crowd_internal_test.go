@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"newswidget/app/news"
 	"newswidget/app/ui"
-	"newswidget/server/seed"
-	"newswidget/server/sqlite"
 )
 
 // retryHint is the SSE retry: an open stream's EventSource waits this long
@@ -68,19 +67,13 @@ func TestCrowdBehindOneAddress(t *testing.T) {
 // seq is the store's newest event, from which a widget asks.
 func crowdServer(t *testing.T) (url string, clock *atomic.Int64, seq int64) {
 	t.Helper()
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
+	var st news.Store
+	s, _ := loggingServer(t, func(seeded news.Store) news.Store { st = seeded; return st }, func(o *Options) {
+		o.MaxStreams = MaxStreamsFor(1024)
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	})
+	var err error
 	if seq, err = st.LastSeq(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Options{Store: st, MaxStreams: MaxStreamsFor(1024), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
 		t.Fatal(err)
 	}
 	clock = &atomic.Int64{} // nanoseconds since start, set by the simulation

@@ -3,124 +3,15 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"newswidget/app/news"
+	"newswidget/server/hub"
 )
-
-// frame is one event encoded once as SSE bytes, shared by every subscriber.
-type frame struct {
-	seq  int64
-	data []byte
-}
-
-// encodeFrame writes an event in the SSE wire format: its sequence as the
-// id, its type as the event name, the article (or {"id"} for a delete) as
-// one line of JSON.
-func encodeFrame(ev news.Event) *frame {
-	var data []byte
-	if ev.Type == news.EventDelete {
-		data, _ = json.Marshal(struct {
-			ID string `json:"id"`
-		}{ev.Article.ID})
-	} else {
-		data, _ = json.Marshal(nonNilBody(ev.Article))
-	}
-	b := make([]byte, 0, len(data)+48)
-	b = append(b, "id: "...)
-	b = strconv.AppendInt(b, ev.Seq, 10)
-	b = append(b, "\nevent: "...)
-	b = append(b, ev.Type...)
-	b = append(b, "\ndata: "...)
-	b = append(b, data...)
-	b = append(b, "\n\n"...)
-	return &frame{seq: ev.Seq, data: b}
-}
-
-// Hub fans events out to SSE subscribers. Each has a buffered channel;
-// sends never block, and a subscriber whose buffer is full is dropped (its
-// channel closed) to resume later through Last-Event-ID.
-type Hub struct {
-	mu     sync.Mutex
-	subs   map[chan *frame]struct{}
-	buf    int
-	gauge  prometheus.Gauge
-	closed bool
-}
-
-// NewHub returns a hub whose subscribers buffer buf events.
-func NewHub(buf int, gauge prometheus.Gauge) *Hub {
-	return &Hub{subs: map[chan *frame]struct{}{}, buf: buf, gauge: gauge}
-}
-
-// Subscribe returns a channel of events; it is closed when the subscriber is
-// dropped or the hub closes.
-func (h *Hub) Subscribe() chan *frame {
-	c := make(chan *frame, h.buf)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		close(c)
-		return c
-	}
-	h.subs[c] = struct{}{}
-	h.gauge.Inc()
-	return c
-}
-
-// Unsubscribe removes a subscriber, if it is still there.
-func (h *Hub) Unsubscribe(c chan *frame) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.subs[c]; ok {
-		delete(h.subs, c)
-		close(c)
-		h.gauge.Dec()
-	}
-}
-
-// Publish sends a frame to every subscriber without waiting for any.
-func (h *Hub) Publish(f *frame) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.subs {
-		select {
-		case c <- f:
-		default: // too slow: drop it; it resumes from its Last-Event-ID
-			delete(h.subs, c)
-			close(c)
-			h.gauge.Dec()
-		}
-	}
-}
-
-// Close ends every subscription and refuses new ones.
-func (h *Hub) Close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closed = true
-	for c := range h.subs {
-		delete(h.subs, c)
-		close(c)
-		h.gauge.Dec()
-	}
-}
-
-// Len returns the number of subscribers.
-func (h *Hub) Len() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs)
-}
 
 // Poke tells the pump that the store may have new events.
 func (s *Server) Poke() {
@@ -175,7 +66,7 @@ func (s *Server) pump(seq int64) {
 			batch.read(evs)
 			read := seq
 			for _, ev := range evs {
-				s.hub.Publish(encodeFrame(ev))
+				s.hub.Publish(hub.Encode(ev))
 				read = ev.Seq
 				s.metrics.events.WithLabelValues(string(ev.Type)).Inc()
 			}
@@ -195,20 +86,18 @@ func (s *Server) pump(seq int64) {
 }
 
 // GET /api/events
-func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	raw := r.Header.Get("Last-Event-ID")
 	if raw == "" {
 		q, err := strictQuery(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		raw = q.Get("since")
 	}
-	since, err := news.ParseSeq(raw)
+	since, err := news.ParseSeq(raw) // Last-Event-ID or since=: either is "since" to the client
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return news.FieldError("since", "must be a non-negative event id")
 	}
 	client := s.clientKey(r)
 	if r.Method == http.MethodHead {
@@ -216,15 +105,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		// (or its refusal), no slot, no subscription, nothing left running.
 		if why := s.streams.peek(client); why != roomLeft {
 			s.refuseStream(w, why)
-			return
+			return nil
 		}
 		streamHeaders(w.Header())
 		w.WriteHeader(http.StatusOK)
-		return
+		return nil
 	}
 	if why := s.streams.take(client); why != roomLeft {
 		s.refuseStream(w, why)
-		return
+		return nil
 	}
 	// The slot is given back when the stream ends: here, or by streamConn
 	// once the stream has left net/http.
@@ -244,8 +133,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		newest, err := s.store.LastSeq(r.Context())
 		if err != nil {
 			s.hub.Unsubscribe(sub)
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		since = max(0, newest-FreshReplay)
 	}
@@ -254,11 +142,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if conn, taken := s.hijackStream(w, r); taken {
 		if conn == nil { // taken over and gone at once
 			s.hub.Unsubscribe(sub)
-			return
+			return nil
 		}
 		handedOver = true
 		go s.streamConn(conn, sub, since, release)
-		return
+		return nil
 	}
 	// HTTP/2, or a writer that cannot be taken over: the stream stays in
 	// net/http, which holds its buffers and a second goroutine per stream.
@@ -272,6 +160,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush() == nil
 	})
+	return nil
 }
 
 // streamHeaders are the headers of an event stream's response.
@@ -318,7 +207,7 @@ func (s *Server) hijackStream(w http.ResponseWriter, r *http.Request) (conn net.
 // streamConn serves a taken-over stream until the client leaves, the hub
 // drops it or the server closes; then it closes the connection and calls
 // release, which gives back the stream's slot.
-func (s *Server) streamConn(conn net.Conn, sub chan *frame, since int64, release func()) {
+func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, release func()) {
 	defer release() // last: the slot stands for the descriptor, closed below
 	defer conn.Close()
 	defer s.hub.Unsubscribe(sub)
@@ -342,7 +231,7 @@ func (s *Server) streamConn(conn net.Conn, sub chan *frame, since int64, release
 // stream writes an event stream: the retry hint, the stored events after
 // since, then the hub's live ones and heartbeats, until ctx ends, the
 // subscription ends or a write fails.
-func (s *Server) stream(ctx context.Context, sub chan *frame, since int64, write func([]byte) bool) {
+func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, write func([]byte) bool) {
 	if !write([]byte("retry: 2000\n\n")) {
 		return
 	}
@@ -358,13 +247,13 @@ func (s *Server) stream(ctx context.Context, sub chan *frame, since int64, write
 			if !ok { // dropped as too slow, or shutting down: the client retries
 				return
 			}
-			if f.seq <= last {
+			if f.Seq <= last {
 				continue
 			}
-			if !write(f.data) {
+			if !write(f.Data) {
 				return
 			}
-			last = f.seq
+			last = f.Seq
 		case <-beat.C:
 			if !write([]byte(": ping\n\n")) {
 				return
@@ -419,12 +308,12 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 			evs, next = evs[:keep], evs[keep-1].Seq
 		}
 		for i := range evs {
-			f := encodeFrame(evs[i])
+			f := hub.Encode(evs[i])
 			evs[i] = news.Event{} // the frame is all that is held of it now
-			if !write(f.data) {
+			if !write(f.Data) {
 				return last, context.Canceled
 			}
-			last = f.seq
+			last = f.Seq
 		}
 		if next == last && len(evs) == 0 {
 			break // nothing after last

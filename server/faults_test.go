@@ -26,6 +26,7 @@ import (
 	"newswidget/server"
 	"newswidget/server/feed"
 	"newswidget/server/internal/rofs"
+	"newswidget/server/internal/testserver"
 	"newswidget/server/seed"
 	"newswidget/server/sqlite"
 )
@@ -34,35 +35,12 @@ import (
 // caller may break.
 func serverOn(t *testing.T, dir string, opts ...func(*server.Options)) *testServer {
 	t.Helper()
-	st, err := sqlite.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
 	o := server.Options{
-		Store: st, AdminToken: testToken, Heartbeat: 50 * time.Millisecond,
+		AdminToken: testToken, Heartbeat: 50 * time.Millisecond,
 		Logger:      slog.New(slog.DiscardHandler),
 		EventsLimit: server.RateLimit{Burst: -1}, PublishLimit: server.RateLimit{Burst: -1},
 	}
-	for _, f := range opts {
-		f(&o)
-	}
-	srv, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	tr := &http.Transport{DisableCompression: true}
-	t.Cleanup(func() {
-		srv.Close()
-		hs.CloseClientConnections()
-		hs.Close()
-		tr.CloseIdleConnections()
-		st.Close()
-	})
-	return &testServer{URL: hs.URL, Srv: srv, Store: st, hs: hs, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	return wrapServer(t, testserver.Start(t, testserver.Config{Dir: dir, Options: o}, opts...))
 }
 
 // unwritable runs the read-only-store scenario: once breakStore has made
@@ -195,22 +173,7 @@ func TestReadOnlyStoreChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("the child process of TestReadOnlyStore")
 	}
-	st, err := sqlite.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Store: st, AdminToken: testToken, Heartbeat: 50 * time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler), EventsLimit: server.RateLimit{Burst: -1}, PublishLimit: server.RateLimit{Burst: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	hs := serverOn(t, dir)
 	var orig syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &orig); err != nil {
 		t.Fatal(err)
@@ -272,9 +235,8 @@ func TestFeedDiesMidResponse(t *testing.T) {
 	var p *feed.Poller
 	ts := serverOn(t, t.TempDir(), func(o *server.Options) { o.Health = func() any { return p.Status() } })
 	feedURL := feedSrv.URL + "/feed"
-	p = feed.NewPoller(ts.Store, []string{feedURL})
-	p.Timeout, p.Logger = 2*time.Second, slog.New(slog.DiscardHandler)
-	p.Notify = ts.Srv.Poke
+	p = feed.NewPoller(feed.Options{Store: ts.Store, URLs: []string{feedURL}, Timeout: 2 * time.Second,
+		Logger: slog.New(slog.DiscardHandler), Notify: ts.Srv.Poke})
 	p.PollOnce(t.Context())
 	feedArticles := func() []string {
 		var titles []string
@@ -416,15 +378,7 @@ func TestRestartUnderLoad(t *testing.T) {
 	const events = 90 // 30 before the stop, 30 while down, 30 after the start
 	raiseNoFile(t, 2*clients+200)
 	start := time.Now()
-	dir := t.TempDir()
-	st, err := sqlite.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
+	st := testserver.OpenStore(t, t.TempDir())
 	type node struct {
 		srv *server.Server
 		hs  *http.Server
@@ -603,8 +557,7 @@ func TestFeedEntryOutOfRange(t *testing.T) {
 	}))
 	defer feedSrv.Close()
 	ts := serverOn(t, t.TempDir())
-	p := feed.NewPoller(ts.Store, []string{feedSrv.URL})
-	p.Logger = slog.New(slog.DiscardHandler)
+	p := feed.NewPoller(feed.Options{Store: ts.Store, URLs: []string{feedSrv.URL}, Logger: slog.New(slog.DiscardHandler)})
 	p.PollOnce(t.Context())
 	seen := time.Now()
 	if st := p.Status()[0]; st.LastError != "" || st.Articles != 2 {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"newswidget/app/news"
 	"newswidget/server"
+	"newswidget/server/internal/testserver"
 	"newswidget/server/seed"
 	"newswidget/server/sqlite"
 )
@@ -62,58 +62,39 @@ func seedNewest() string {
 }
 
 // testServer is a real server on a random port over a real, seeded SQLite
-// store in a temporary directory.
+// store in a temporary directory (testserver.Start), with a client.
 type testServer struct {
 	URL    string
 	Srv    *server.Server
 	Store  *sqlite.Store
-	hs     *httptest.Server
 	client *http.Client
+}
+
+// testOptions are the options of every test server before its adjustments.
+var testOptions = server.Options{
+	AdminToken:       testToken,
+	Heartbeat:        50 * time.Millisecond,
+	SubscriberBuffer: 2,
+	Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+	// Every test client is 127.0.0.1: the rate limits are off except
+	// where a test turns them on (ratelimit_test.go).
+	EventsLimit:      server.RateLimit{Burst: -1},
+	PublishLimit:     server.RateLimit{Burst: -1},
+	AuthFailureLimit: server.RateLimit{Burst: -1},
 }
 
 // newTestServer starts a seeded server; opts adjust its options.
 func newTestServer(t *testing.T, opts ...func(*server.Options)) *testServer {
 	t.Helper()
-	st, err := sqlite.Open(t.TempDir())
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	if err := seed.IfEmpty(context.Background(), st); err != nil {
-		st.Close()
-		t.Fatalf("seed.IfEmpty: %v", err)
-	}
-	o := server.Options{
-		Store:            st,
-		AdminToken:       testToken,
-		Heartbeat:        50 * time.Millisecond,
-		SubscriberBuffer: 2,
-		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-		// Every test client is 127.0.0.1: the rate limits are off except
-		// where a test turns them on (ratelimit_test.go).
-		EventsLimit:      server.RateLimit{Burst: -1},
-		PublishLimit:     server.RateLimit{Burst: -1},
-		AuthFailureLimit: server.RateLimit{Burst: -1},
-	}
-	for _, f := range opts {
-		f(&o)
-	}
-	srv, err := server.New(o)
-	if err != nil {
-		st.Close()
-		t.Fatalf("server.New: %v", err)
-	}
-	hs := httptest.NewServer(srv)
+	return wrapServer(t, testserver.Start(t, testserver.Config{Options: testOptions}, opts...))
+}
+
+// wrapServer gives a started server a client of its own.
+func wrapServer(t *testing.T, s *testserver.Server) *testServer {
 	// No transparent gzip: the tests look at the encodings themselves.
 	tr := &http.Transport{DisableCompression: true}
-	ts := &testServer{URL: hs.URL, Srv: srv, Store: st, hs: hs, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
-	t.Cleanup(func() {
-		srv.Close() // ends the event streams, so hs.Close does not wait on them
-		hs.CloseClientConnections()
-		hs.Close()
-		tr.CloseIdleConnections()
-		st.Close()
-	})
-	return ts
+	t.Cleanup(tr.CloseIdleConnections)
+	return &testServer{URL: s.URL, Srv: s.Srv, Store: s.Store, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 
 // withoutToken configures a server on which publishing is disabled.

@@ -64,6 +64,6 @@ func (e *statusError) Unwrap() error { return e.err }
 
 // errHeaderTooLarge refuses a request whose header is over MaxRequestHeaderBytes.
 var errHeaderTooLarge = &statusError{
-	err:    news.Errorf(news.ETooLarge, "the request header is larger than %d bytes", MaxRequestHeaderBytes),
+	err:    news.Errorf(ETooLarge, "the request header is larger than %d bytes", MaxRequestHeaderBytes),
 	status: http.StatusRequestHeaderFieldsTooLarge,
 }

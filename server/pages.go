@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"newswidget/app/news"
 	"newswidget/app/ui"
+	"newswidget/server/assets"
 )
 
 // pages renders the go-app pages (/embed and /articles/{id}) through
@@ -42,10 +42,8 @@ type flight struct {
 
 // rendered is one prerendered page, compressed once when it is rendered.
 type rendered struct {
+	assets.Entity
 	status int
-	body   []byte
-	br, gz []byte
-	etag   string
 	at     time.Time
 }
 
@@ -82,14 +80,14 @@ func newPages(s *Server) *pages {
 			Title:        "Flash News",
 			Description:  "Flash News ticker and the latest news.",
 			Lang:         "en",
-			Icon:         app.Icon{Default: st.iconPNG, Large: st.iconPNG, SVG: st.iconSVG, AppleTouch: st.iconPNG},
-			Styles:       []string{st.css},
-			Version:      st.version,
-			Resources:    resources{wasm: st.wasm},
+			Icon:         app.Icon{Default: st.IconPNG, Large: st.IconPNG, SVG: st.IconSVG, AppleTouch: st.IconPNG},
+			Styles:       []string{st.CSS},
+			Version:      st.Version,
+			Resources:    resources{wasm: st.WASM},
 			LoadingLabel: " ",
 			ThemeColor:   "#b00020",
 			// go-app's own viewport meta forbids zooming; the last one wins
-			RawHeaders: rawHeaders(st.wasm),
+			RawHeaders: rawHeaders(st.WASM),
 		},
 	}
 }
@@ -201,12 +199,12 @@ func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
 	if base := strings.TrimSuffix(pub.String(), "/"); base != "http://"+pub.Host {
 		body = bytes.ReplaceAll(body, []byte(`"http://`+pub.Host+`/`), []byte(`"`+base+`/`))
 	}
-	c := &rendered{status: status, body: p.s.static.finishPage(body), at: time.Now()}
+	body = p.s.static.FinishPage(body)
+	c := &rendered{Entity: assets.Entity{Body: body, ETag: assets.ETagOf(body)}, status: status, at: time.Now()}
 	if rec.status != http.StatusOK {
 		c.status = rec.status
 	}
-	c.etag = etagOf(c.body)
-	c.br, c.gz = compressFast(c.body)
+	c.Br, c.Gz = assets.CompressFast(body)
 	return c
 }
 
@@ -230,27 +228,7 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *rendered) 
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
 	h.Set("Content-Security-Policy", s.pageCSP())
-	h.Set("Vary", "Accept-Encoding")
-	body, etag := c.body, c.etag
-	switch ae := r.Header.Get("Accept-Encoding"); {
-	case acceptsEncoding(ae, "br"):
-		body, etag = c.br, strings.TrimSuffix(c.etag, `"`)+`-br"`
-		h.Set("Content-Encoding", "br")
-	case acceptsEncoding(ae, "gzip"):
-		body, etag = c.gz, strings.TrimSuffix(c.etag, `"`)+`-gz"`
-		h.Set("Content-Encoding", "gzip")
-	}
-	h.Set("ETag", etag)
-	if c.status == http.StatusOK && etagMatch(r.Header.Get("If-None-Match"), etag) {
-		h.Del("Content-Encoding")
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(c.status)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	assets.Write(w, r, &c.Entity, c.status)
 }
 
 // pageCSP allows only the widget's own scripts, styles, wasm and API, and
@@ -272,7 +250,7 @@ func (s *Server) allowedParent(origin string) bool {
 }
 
 // GET /embed?layout=&limit=&…
-func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) error {
 	cfg, _ := news.ParseConfig(r.URL.Query())
 	if len(s.origins) > 0 {
 		embedder := cfg.Parent
@@ -281,10 +259,11 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
 		}
 		if embedder != "" && !s.allowedParent(embedder) {
 			s.writeRefusal(w, embedder)
-			return
+			return nil
 		}
 	}
 	s.writePage(w, r, s.pages.render(ui.EmbedPath, cfg, http.StatusOK))
+	return nil
 }
 
 // writeRefusal answers an embedding site that -origins does not list.
@@ -299,13 +278,12 @@ func (s *Server) writeRefusal(w http.ResponseWriter, origin string) {
 }
 
 // GET /articles/{id}
-func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	status := http.StatusOK
 	if _, err := s.store.Article(r.Context(), id); !news.ValidID(id) || err != nil {
 		if news.ErrorCode(err) != news.ENotFound && err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		// Every missing article shares one page: an id that names nothing
 		// must not cost a render of its own.
@@ -313,4 +291,5 @@ func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	cfg, _ := news.ParseConfig(r.URL.Query())
 	s.writePage(w, r, s.pages.render(ui.ArticlePathRoot+id, cfg, status))
+	return nil
 }

@@ -59,7 +59,7 @@ func wantHeadlines(t *testing.T, page []byte, titles ...string) {
 func seedFlashTitles() []string {
 	var out []string
 	for _, a := range seedArticles {
-		if a.Flash && len(out) < ui.MaxTickerItems {
+		if a.Flash && len(out) < news.MaxTickerItems {
 			out = append(out, a.Title)
 		}
 	}

@@ -37,9 +37,11 @@ func (b *syncBuffer) String() string {
 }
 
 // loggingServer starts a server on a real SQLite store with the default
-// content, seen through wrap, and logging to the returned buffer; both are
-// closed when t ends.
-func loggingServer(t testing.TB, wrap func(news.Store) news.Store) (*Server, *syncBuffer) {
+// content, seen through wrap (nil: as it is), and logging to the returned buffer; opts
+// adjust its options; both are closed when t ends. It is the one such
+// helper of package server's own tests, which cannot import
+// server/internal/testserver (it imports this package).
+func loggingServer(t testing.TB, wrap func(news.Store) news.Store, opts ...func(*Options)) (*Server, *syncBuffer) {
 	t.Helper()
 	st, err := sqlite.Open(t.TempDir())
 	if err != nil {
@@ -50,7 +52,14 @@ func loggingServer(t testing.TB, wrap func(news.Store) news.Store) (*Server, *sy
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	s, err := New(Options{Store: wrap(st), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	o := Options{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	if wrap != nil {
+		o.Store = wrap(st)
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -186,7 +186,7 @@ func (s *Server) limited(l *limiter, what string, h http.HandlerFunc) http.Handl
 		}
 		secs := max(1, int(math.Ceil(wait.Seconds())))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		s.writeError(w, r, news.Errorf(news.ERateLimited, "too many %s from this address; retry in %d s", what, secs))
+		s.writeError(w, r, news.Errorf(ERateLimited, "too many %s from this address; retry in %d s", what, secs))
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"newswidget/app/news"
 	"newswidget/server"
 )
 
@@ -37,7 +36,7 @@ func (ts *testServer) as(t *testing.T, c *http.Client, method, path string, body
 // wantRateLimited checks a 429 with Retry-After in whole seconds.
 func wantRateLimited(t *testing.T, r response) {
 	t.Helper()
-	wantError(t, r, http.StatusTooManyRequests, news.ERateLimited, "")
+	wantError(t, r, http.StatusTooManyRequests, server.ERateLimited, "")
 	secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
 	if err != nil || secs < 1 {
 		t.Errorf("Retry-After: got %q, want a whole number of seconds ≥ 1", r.Header.Get("Retry-After"))

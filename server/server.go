@@ -7,18 +7,17 @@ package server
 import (
 	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"newswidget/app/news"
+	"newswidget/server/assets"
+	"newswidget/server/hub"
 )
 
 // Options configure a Server.
@@ -74,9 +73,9 @@ type Server struct {
 	eventsLimit, publishLimit *limiter
 	streams                   *streamSlots // nil: no cap
 
-	static  *staticSet
+	static  *assets.Set
 	catalog *catalog
-	hub     *Hub
+	hub     *hub.Hub
 	pages   *pages
 	metrics *metrics
 	mux     *http.ServeMux
@@ -109,7 +108,7 @@ func New(opts Options) (*Server, error) {
 	if err := CheckAdminToken(opts.AdminToken); err != nil {
 		return nil, err
 	}
-	static, err := loadStatic(opts.Logger)
+	static, err := assets.Load(opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +130,7 @@ func New(opts Options) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.eventsLimit = newLimiter(opts.EventsLimit, DefaultEventsLimit)
 	s.publishLimit = newLimiter(opts.PublishLimit, DefaultPublishLimit)
-	s.hub = NewHub(opts.SubscriberBuffer, s.metrics.subscribers)
+	s.hub = hub.New(opts.SubscriberBuffer, s.metrics.subscribers)
 	s.streams = newStreamSlots(opts.MaxStreams)
 	s.metrics.streamsMax.Set(float64(max(0, opts.MaxStreams)))
 	s.catalog = newCatalog(opts.Store)
@@ -156,38 +155,51 @@ func (s *Server) Close() {
 	})
 }
 
-// routes registers every route, in one place.
+// routes registers every route, in one table. Handlers that return an
+// error go through s.handle, the one error path.
 func (s *Server) routes() {
+	publish := func(h handlerFunc) http.HandlerFunc {
+		return s.limited(s.publishLimit, "publishing requests", s.handle(h))
+	}
+	events := s.limited(s.eventsLimit, "event-stream connections", s.handle(s.handleEvents))
+	table := []struct {
+		pattern string
+		handler http.HandlerFunc
+	}{
+		// pages and the bundle
+		{"GET /{$}", s.handle(s.handleStatic)},
+		{"GET /widget.js", s.handle(s.handleStatic)},
+		{"GET /app.js", s.handle(s.handleStatic)},
+		{"GET /app.css", s.handle(s.handleStatic)},
+		{"GET /wasm_exec.js", s.handle(s.handleStatic)},
+		{"GET /web/", s.handle(s.handleStatic)},
+		{"GET /manifest.webmanifest", s.pages.handleGoApp},
+		{"GET /app-worker.js", s.pages.handleGoApp},
+		{"GET /embed", s.handle(s.handleEmbed)},
+		{"GET /articles/{id}", s.handle(s.handleArticlePage)},
+		// the API
+		{"GET /api/articles", s.handle(s.handleListArticles)},
+		{"POST /api/articles", publish(s.handleCreateArticle)},
+		{"GET /api/articles/{id}", s.handle(s.handleGetArticle)},
+		{"PUT /api/articles/{id}", publish(s.handleUpdateArticle)},
+		{"DELETE /api/articles/{id}", publish(s.handleDeleteArticle)},
+		{"GET /api/events", events},
+		{"OPTIONS /api/articles", s.handlePreflight},
+		{"OPTIONS /api/articles/{id}", s.handlePreflight},
+		{"OPTIONS /api/events", s.handlePreflight},
+		{"/api/articles", s.handleMethodNotAllowed("GET, POST, OPTIONS")},
+		{"/api/articles/{id}", s.handleMethodNotAllowed("GET, PUT, DELETE, OPTIONS")},
+		{"/api/events", s.handleMethodNotAllowed("GET, HEAD, OPTIONS")},
+		{"/api/", s.handle(s.handleNotFound)},
+		// operations
+		{"GET /healthz", s.handleHealth},
+		{"GET /metrics", s.metrics.handler().ServeHTTP},
+		{"/", s.handle(s.handleNotFound)},
+	}
 	m := http.NewServeMux()
-	m.HandleFunc("GET /{$}", s.handleStatic)
-	m.HandleFunc("GET /widget.js", s.handleStatic)
-	m.HandleFunc("GET /app.js", s.handleStatic)
-	m.HandleFunc("GET /app.css", s.handleStatic)
-	m.HandleFunc("GET /wasm_exec.js", s.handleStatic)
-	m.HandleFunc("GET /web/", s.handleStatic)
-	m.HandleFunc("GET /manifest.webmanifest", s.pages.handleGoApp)
-	m.HandleFunc("GET /app-worker.js", s.pages.handleGoApp)
-	m.HandleFunc("GET /embed", s.handleEmbed)
-	m.HandleFunc("GET /articles/{id}", s.handleArticlePage)
-
-	publish := func(h http.HandlerFunc) http.HandlerFunc { return s.limited(s.publishLimit, "publishing requests", h) }
-	m.HandleFunc("GET /api/articles", s.handleListArticles)
-	m.HandleFunc("POST /api/articles", publish(s.handleCreateArticle))
-	m.HandleFunc("GET /api/articles/{id}", s.handleGetArticle)
-	m.HandleFunc("PUT /api/articles/{id}", publish(s.handleUpdateArticle))
-	m.HandleFunc("DELETE /api/articles/{id}", publish(s.handleDeleteArticle))
-	m.HandleFunc("OPTIONS /api/articles", s.handlePreflight)
-	m.HandleFunc("OPTIONS /api/articles/{id}", s.handlePreflight)
-	m.HandleFunc("OPTIONS /api/events", s.handlePreflight)
-	m.HandleFunc("GET /api/events", s.limited(s.eventsLimit, "event-stream connections", s.handleEvents))
-	m.HandleFunc("/api/articles", s.handleMethodNotAllowed("GET, POST, OPTIONS"))
-	m.HandleFunc("/api/articles/{id}", s.handleMethodNotAllowed("GET, PUT, DELETE, OPTIONS"))
-	m.HandleFunc("/api/events", s.handleMethodNotAllowed("GET, OPTIONS"))
-	m.HandleFunc("/api/", s.handleNotFound)
-
-	m.HandleFunc("GET /healthz", s.handleHealth)
-	m.Handle("GET /metrics", s.metrics.handler())
-	m.HandleFunc("/", s.handleNotFound)
+	for _, r := range table {
+		m.HandleFunc(r.pattern, r.handler)
+	}
 	s.mux = m
 }
 
@@ -244,91 +256,17 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// statusOf maps an error code to its HTTP status.
-var statusOf = map[string]int{
-	news.EInvalid:      http.StatusBadRequest,
-	news.ENotFound:     http.StatusNotFound,
-	news.EConflict:     http.StatusConflict,
-	news.EUnauthorized: http.StatusUnauthorized,
-	news.EForbidden:    http.StatusForbidden,
-	news.ETooLarge:     http.StatusRequestEntityTooLarge,
-	news.ERateLimited:  http.StatusTooManyRequests,
-	news.EUnavailable:  http.StatusServiceUnavailable,
-	news.EMethod:       http.StatusMethodNotAllowed,
-	news.EInternal:     http.StatusInternalServerError,
-}
-
-// writeError is the one error path: it maps the error's code to a status
-// and writes {"error":{…}}. Only internal errors are logged; their details
-// stay in the log.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var e *news.Error
-	if !errors.As(err, &e) {
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		e = news.Errorf(news.EInternal, "internal error")
-	} else if e.Code == news.EUnavailable {
-		// A store that cannot write (a full disk) refuses every request
-		// alike: /healthz reports it, and its log line is rate-limited.
-		write := r.Method != http.MethodGet && r.Method != http.MethodHead
-		s.storeHealth.unavailable(s.log, write, s.catalog.currentSeq(), e.Message, err, r.Method, r.URL.Path)
-	} else if e.Code == news.EInternal {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	if se := (*statusError)(nil); errors.As(err, &se) {
-		status = se.status
-	}
-	if e.Code == news.EUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="newswidget"`)
-	}
-	if re := (*retryError)(nil); errors.As(err, &re) {
-		w.Header().Set("Retry-After", strconv.Itoa(re.secs))
-	}
-	s.writeJSON(w, status, map[string]*news.Error{"error": e})
-}
-
-// writeJSON writes v as a JSON response.
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		s.log.Error("encode response", "err", err)
-		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
-	apiHeaders(h)
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
-// apiHeaders are the headers of every API response: readable by any
-// origin without credentials, never rendered as a document.
-func apiHeaders(h http.Header) {
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "ETag, Location")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-}
-
-func news404(path string) error {
-	return news.Errorf(news.ENotFound, "nothing at %s", path)
-}
-
 // handleNotFound answers any unknown route.
-func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {
 	s.writeError(w, r, news404(r.URL.Path))
+	return nil
 }
 
 // handleMethodNotAllowed answers a known route asked with a wrong method.
 func (s *Server) handleMethodNotAllowed(allow string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		s.writeError(w, r, news.Errorf(news.EMethod, "%s is not allowed here; use %s", r.Method, allow))
+		s.writeError(w, r, news.Errorf(EMethod, "%s is not allowed here; use %s", r.Method, allow))
 	}
 }
 

@@ -140,7 +140,7 @@ func (s *Server) refuseStream(w http.ResponseWriter, why refusal) {
 	h.Set("Retry-After", strconv.Itoa(secs))
 	h.Set("Connection", "close")
 	if why == shareFull {
-		s.writeJSON(w, http.StatusTooManyRequests, map[string]*news.Error{"error": news.Errorf(news.ERateLimited,
+		s.writeJSON(w, http.StatusTooManyRequests, map[string]*news.Error{"error": news.Errorf(ERateLimited,
 			"this address holds its share of live event streams (%d); retry in %d s", s.streams.perClient, secs)})
 		return
 	}

@@ -101,7 +101,7 @@ func TestStreamCap(t *testing.T) {
 		return ts.as(t, clients["127.0.0.5"], http.MethodHead, "/api/events", nil, since).Status == http.StatusOK
 	})
 	// 127.0.0.2 holds its share of 2: with a slot free it gets 429, not the slot.
-	wantStreamRefused(t, ts.as(t, clients["127.0.0.2"], http.MethodGet, "/api/events", nil, since), http.StatusTooManyRequests, news.ERateLimited)
+	wantStreamRefused(t, ts.as(t, clients["127.0.0.2"], http.MethodGet, "/api/events", nil, since), http.StatusTooManyRequests, server.ERateLimited)
 	ts.openSSEWith(t, clients["127.0.0.5"], "/api/events", since, false)
 	wantStreamRefused(t, ts.as(t, clients["127.0.0.5"], http.MethodGet, "/api/events", nil, since), http.StatusServiceUnavailable, news.EUnavailable)
 }

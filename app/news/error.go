@@ -5,17 +5,16 @@ import (
 	"fmt"
 )
 
-// Error codes, as sent in the JSON error body.
+// Error codes of the domain, as sent in the JSON error body; the server
+// adds the codes of HTTP alone (a wrong method, a body too large, a rate
+// limit).
 const (
 	EInvalid      = "invalid"
 	ENotFound     = "not_found"
 	EConflict     = "conflict"
 	EUnauthorized = "unauthorized"
 	EForbidden    = "forbidden"
-	ETooLarge     = "too_large"
-	ERateLimited  = "rate_limited"
 	EUnavailable  = "unavailable"
-	EMethod       = "method_not_allowed"
 	EInternal     = "internal"
 )
 

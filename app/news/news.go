@@ -1,7 +1,9 @@
-// Package news holds the domain of newswidget: articles, the events that
-// change them, the widget configuration, and the interfaces of the store and
-// the event hub. It imports no network or storage package, so the server and
-// the WebAssembly widget share one definition of every contract.
+// Package news holds the domain of newswidget: articles with their
+// validation and text rules, the events that change them, the Store
+// interface, list cursors, the widget configuration, the rules of what a
+// widget shows (Select, Keep, Apply), and the error type with the domain's
+// codes. It does no I/O and knows nothing of HTTP, so the server and the
+// WebAssembly widget share one definition of every contract.
 package news
 
 import (
@@ -112,6 +114,15 @@ const (
 	DefaultListLimit = 10
 	MaxListLimit     = 50
 )
+
+// NonNilBody returns a with an empty body in place of a nil one, so that its
+// JSON carries "body": [] and never null.
+func NonNilBody(a Article) Article {
+	if a.Body == nil {
+		a.Body = []string{}
+	}
+	return a
+}
 
 // Equal reports whether two articles are the same in every field, times
 // compared as instants.

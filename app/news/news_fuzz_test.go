@@ -1,7 +1,6 @@
 package news_test
 
 import (
-	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -92,117 +91,6 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-func FuzzDecodeArticle(f *testing.F) {
-	for _, s := range []string{
-		`{"title":"t"}`, `{}`, `null`, `[]`, `{"title":5}`, `{"title":"t","extra":1}`, `{"title":"t"} x`,
-		`{"id":"a-1","title":"  T  ","summary":"s","body":["p", " ", "q"],"url":"https://n.example/a?b#c","source":"REL",` +
-			`"category":"World","image":"http://i.example/i.png","flash":true,"published_at":"2023-11-27T10:00:00+01:00","updated_at":""}`,
-		`{"title":"t","url":"javascript:alert(1)"}`, `{"title":"t","url":" https://n.example/ "}`, `{"title":"t","url":"https://n.example/\"x"}`,
-		`{"title":"t","image":"//cdn.example/i"}`, `{"title":"\u0000"}`, `{"title":"\ud800"}`, "{\"title\":\"\xff\"}",
-		`{"title":"t","published_at":"0000-01-01T00:00:00Z"}`, `{"title":"t","published_at":"9999-12-31T23:59:59.999999999-23:59"}`,
-		`{"title":"t","body":null,"flash":null}`, `{"id":"` + strings.Repeat("i", 65) + `","title":"t"}`,
-		`{"title":"t","body":[` + strings.TrimSuffix(strings.Repeat(`"p",`, 201), ",") + `]}`,
-		`{"title":"\u200b\u200d\ufeff"}`, `{"title":"\u0301"}`, `{"title":"\u3164"}`, `{"title":" \u202e "}`,
-		`{"title":"\u001b[1mT\u0007\u007f\u0085","source":"\u202eREL\u202c","category":"\u2066W\u2069"}`,
-		`{"title":"a\r\nb","summary":"one\r\ntwo\u2028\u009b","body":["p\u0000","\u200b","x\ty\u000b"]}`,
-		`{"title":"عاجل\u200f","source":"\u200eקול","summary":"👩\u200d👩\u200d👧 \u061c١"}`,
-	} {
-		f.Add([]byte(s))
-	}
-	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := news.DecodeArticle(data)
-		if err != nil {
-			var e *news.Error
-			if !errors.As(err, &e) || e.Code != news.EInvalid || e.Message == "" {
-				t.Fatalf("DecodeArticle(%q): %v, want an invalid *news.Error", data, err)
-			}
-			return
-		}
-		a.Normalize(now)
-		if err := a.Validate(); err != nil {
-			var e *news.Error
-			if !errors.As(err, &e) || e.Code != news.EInvalid || e.Field == "" {
-				t.Fatalf("Validate: %v, want an invalid *news.Error naming a field", err)
-			}
-			return
-		}
-		checkArticle(t, a)
-		// What the API would send back decodes to the same article.
-		b, err := json.Marshal(a)
-		if err != nil {
-			t.Fatalf("encoding a valid article: %v", err)
-		}
-		again, err := news.DecodeArticle(b)
-		if err != nil {
-			t.Fatalf("decoding %s: %v", b, err)
-		}
-		again.Normalize(now)
-		if !sameArticle(a, again) {
-			t.Fatalf("round trip: %+v, want %+v", again, a)
-		}
-	})
-}
-
-// checkArticle fails unless a validated article keeps every bound: a valid
-// id, bounded text that is valid UTF-8, only web URLs.
-func checkArticle(t *testing.T, a news.Article) {
-	t.Helper()
-	runes := utf8.RuneCountInString
-	switch {
-	case !news.ValidID(a.ID):
-		t.Fatalf("id %q", a.ID)
-	case a.Title == "" || runes(a.Title) > news.MaxTitleLen || runes(a.Summary) > news.MaxSummaryLen ||
-		runes(a.Source) > news.MaxSourceLen || runes(a.Category) > news.MaxCategoryLen || len(a.Body) > news.MaxParagraphs:
-		t.Fatalf("a field out of bounds: %+v", a)
-	case a.PublishedAt.IsZero() || a.UpdatedAt.IsZero():
-		t.Fatalf("dates not filled: %+v", a)
-	}
-	for i, s := range append([]string{a.Title, a.Summary, a.Source, a.Category}, a.Body...) {
-		if !utf8.ValidString(s) || s != strings.TrimSpace(s) {
-			t.Fatalf("text %q is not trimmed valid UTF-8", s)
-		}
-		if s != "" && !news.Visible(s) {
-			t.Fatalf("text %+q shows nothing", s)
-		}
-		multiline := i == 1 || i > 3
-		for _, r := range s {
-			// controls but a multi-line field's breaks and tabs, and bidi
-			// embeddings, overrides and isolates, are stripped
-			if r < 0x20 && !(multiline && (r == '\n' || r == '\t')) || r >= 0x7f && r <= 0x9f ||
-				r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x2028 || r == 0x2029 {
-				t.Fatalf("text %+q holds %U", s, r)
-			}
-		}
-	}
-	for _, p := range a.Body {
-		if p == "" || runes(p) > news.MaxParagraphLen {
-			t.Fatalf("paragraph of %d runes", runes(p))
-		}
-	}
-	for _, s := range []string{a.URL, a.Image} {
-		if s == "" {
-			continue
-		}
-		u, err := url.Parse(s)
-		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil ||
-			len(s) > news.MaxURLLen || strings.ContainsAny(s, " \"'<>`\\") {
-			t.Fatalf("URL %q is not a web URL", s)
-		}
-		for _, r := range s {
-			if !strconv.IsPrint(r) {
-				t.Fatalf("URL %q holds %U", s, r)
-			}
-		}
-	}
-}
-
-func sameArticle(a, b news.Article) bool {
-	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary && slices.Equal(a.Body, b.Body) &&
-		a.URL == b.URL && a.Source == b.Source && a.Category == b.Category && a.Image == b.Image &&
-		a.Flash == b.Flash && a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
-}
-
 // FuzzCursor parses fuzzed `before` values and makes cursors of fuzzed
 // positions: a parsed cursor prints as one that parses to itself, and every
 // position a page can end at survives the trip through its string.
@@ -222,8 +110,8 @@ func FuzzCursor(f *testing.F) {
 		c, err := news.ParseCursor(s)
 		if err != nil {
 			var e *news.Error
-			if !errors.As(err, &e) || e.Code != news.EInvalid || e.Field != "before" {
-				t.Fatalf("ParseCursor(%q): %v, want an invalid before", s, err)
+			if !errors.As(err, &e) || e.Code != news.EInvalid || e.Field != "" {
+				t.Fatalf("ParseCursor(%q): %v, want an invalid *news.Error naming no field", s, err)
 			}
 		} else {
 			if s == "" != c.IsZero() {
@@ -256,8 +144,8 @@ func FuzzParseSeq(f *testing.F) {
 		n, err := news.ParseSeq(s)
 		if err != nil {
 			var e *news.Error
-			if !errors.As(err, &e) || e.Code != news.EInvalid || e.Field != "since" {
-				t.Fatalf("ParseSeq(%q): %v, want an invalid since", s, err)
+			if !errors.As(err, &e) || e.Code != news.EInvalid || e.Field != "" {
+				t.Fatalf("ParseSeq(%q): %v, want an invalid *news.Error naming no field", s, err)
 			}
 			return
 		}

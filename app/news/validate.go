@@ -1,12 +1,8 @@
 package news
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"io"
 	"math"
 	"net/url"
 	"strconv"
@@ -26,90 +22,7 @@ const (
 	MaxSourceLen    = 200
 	MaxCategoryLen  = 64
 	MaxURLLen       = 2048
-	MaxArticleBytes = 1 << 20 // a request body larger than this is refused
 )
-
-// articleInput mirrors Article with dates as strings, so a bad date becomes
-// a field error instead of a decoder message.
-type articleInput struct {
-	ID          *string   `json:"id"`
-	Title       *string   `json:"title"`
-	Summary     *string   `json:"summary"`
-	Body        *[]string `json:"body"`
-	URL         *string   `json:"url"`
-	Source      *string   `json:"source"`
-	Category    *string   `json:"category"`
-	Image       *string   `json:"image"`
-	Flash       *bool     `json:"flash"`
-	PublishedAt *string   `json:"published_at"`
-	UpdatedAt   *string   `json:"updated_at"`
-}
-
-// DecodeArticle parses one article from JSON, rejecting unknown fields,
-// wrong types and trailing data with an *Error naming the field. It does not
-// validate the values: call Validate for that.
-func DecodeArticle(data []byte) (Article, error) {
-	var in articleInput
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return Article{}, decodeError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Article{}, Errorf(EInvalid, "request body must hold one JSON object")
-	}
-	var a Article
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	a.ID, a.Title, a.Summary = str(in.ID), str(in.Title), str(in.Summary)
-	a.URL, a.Source, a.Category, a.Image = str(in.URL), str(in.Source), str(in.Category), str(in.Image)
-	if in.Body != nil {
-		a.Body = *in.Body
-	}
-	if in.Flash != nil {
-		a.Flash = *in.Flash
-	}
-	var err error
-	if a.PublishedAt, err = parseTime("published_at", in.PublishedAt); err != nil {
-		return Article{}, err
-	}
-	if a.UpdatedAt, err = parseTime("updated_at", in.UpdatedAt); err != nil {
-		return Article{}, err
-	}
-	return a, nil
-}
-
-func parseTime(field string, s *string) (time.Time, error) {
-	if s == nil || *s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, *s)
-	if err != nil {
-		return time.Time{}, FieldError(field, "must be an RFC 3339 date such as 2023-11-27T10:00:00Z")
-	}
-	return t.UTC(), nil
-}
-
-func decodeError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		return FieldError(typeErr.Field, "has the wrong type: want %s", typeErr.Type.String())
-	case errors.As(err, &syntaxErr):
-		return Errorf(EInvalid, "malformed JSON at byte %d", syntaxErr.Offset)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return Errorf(EInvalid, "request body is empty or cut short")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return FieldError(field, "is not a field of an article")
-	}
-	return Errorf(EInvalid, "malformed JSON: %v", err)
-}
 
 // Normalize cleans the article's text fields (see CleanText) and fills what
 // the publisher may leave out: a generated id, the publication and update
@@ -160,16 +73,8 @@ func (a *Article) Validate() error {
 	case utf8.RuneCountInString(a.Category) > MaxCategoryLen:
 		return FieldError("category", "must be at most %d characters", MaxCategoryLen)
 	}
-	// Dates a store keeps as nanoseconds and JSON can carry; one out of
-	// range would fail the write (and, from a feed, the whole poll) or break
-	// every listing that holds the article.
-	for _, d := range []struct {
-		field string
-		t     time.Time
-	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
-		if n := d.t.UnixNano(); !d.t.IsZero() && (n == math.MinInt64 || !time.Unix(0, n).Equal(d.t)) {
-			return FieldError(d.field, "must be between the years 1678 and 2262")
-		}
+	if err := a.ValidateDates(); err != nil {
+		return err
 	}
 	for _, p := range a.Body {
 		if utf8.RuneCountInString(p) > MaxParagraphLen {
@@ -190,6 +95,22 @@ func (a *Article) Validate() error {
 	for _, p := range a.Body {
 		if !utf8.ValidString(p) || strings.ContainsRune(p, 0) {
 			return FieldError("body", "paragraphs must be valid UTF-8 text")
+		}
+	}
+	return nil
+}
+
+// ValidateDates reports the first of the article's dates that is neither zero
+// nor an instant a store keeps exactly as int64 unix nanoseconds (the years
+// 1678 to 2262), since one out of range would fail the write (and, from a
+// feed, the whole poll) or break every listing that holds the article.
+func (a Article) ValidateDates() error {
+	for _, d := range []struct {
+		field string
+		t     time.Time
+	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
+		if n := d.t.UnixNano(); !d.t.IsZero() && (n == math.MinInt64 || !time.Unix(0, n).Equal(d.t)) {
+			return FieldError(d.field, "must be between the years 1678 and 2262")
 		}
 	}
 	return nil

@@ -40,7 +40,7 @@ func (p *ArticlePage) OnPreRender(ctx app.Context) {
 func (p *ArticlePage) OnMount(ctx app.Context) {
 	if app.IsClient {
 		p.stop = startLive(ctx, p.seq, p.cfg, func(ev news.Event) {
-			p.articles = Apply(p.articles, ev)
+			p.articles = news.Apply(p.articles, ev)
 			if ev.Article.ID == p.article.ID {
 				p.article, p.found = ev.Article, ev.Type == news.EventArticle
 			}
@@ -61,14 +61,14 @@ func (p *ArticlePage) load(u *url.URL) {
 	id := strings.TrimPrefix(u.Path, ArticlePathRoot)
 	p.article, p.found = p.src.Article(id)
 	all, seq := p.src.Latest(p.cfg.Category)
-	p.articles, p.seq = Keep(all, p.cfg), seq
+	p.articles, p.seq = news.Keep(all, p.cfg), seq
 	p.now = time.Now()
 }
 
 // Render draws the page.
 func (p *ArticlePage) Render() app.UI {
 	l := Labels(p.cfg)
-	ticker, list := Select(p.articles, p.cfg)
+	ticker, list := news.Select(p.articles, p.cfg)
 	a := p.article
 	return Frame(p.cfg, l,
 		&Ticker{Label: l.Ticker, Items: ticker, Speed: p.cfg.Speed, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale},

@@ -36,7 +36,7 @@ func (w *Widget) onEvent(ctx app.Context, ev news.Event) {
 	for _, a := range w.articles {
 		known = known || a.ID == ev.Article.ID
 	}
-	w.articles = Keep(Apply(w.articles, ev), w.cfg)
+	w.articles = news.Keep(news.Apply(w.articles, ev), w.cfg)
 	if ev.Seq > w.seq {
 		w.seq = ev.Seq
 	}
@@ -159,7 +159,7 @@ func (w *Widget) reconfigure(ctx app.Context, q url.Values) {
 	cfg.ID, cfg.Parent, cfg.Live = w.cfg.ID, w.cfg.Parent, w.cfg.Live
 	w.cfg = cfg
 	all, _ := w.src.Latest(cfg.Category)
-	w.articles = Keep(mergeNewest(w.articles, all), cfg)
+	w.articles = news.Keep(mergeNewest(w.articles, all), cfg)
 }
 
 // mergeNewest joins two newest-first lists, the first one winning on ids.
@@ -174,7 +174,7 @@ func mergeNewest(a, b []news.Article) []news.Article {
 			out = append(out, x)
 		}
 	}
-	sortNewest(out)
+	news.SortNewest(out)
 	return out
 }
 

@@ -99,56 +99,6 @@ func TestLatestListRender(t *testing.T) {
 	}
 }
 
-func TestSelect(t *testing.T) {
-	all := []news.Article{article("a", 5, true), article("b", 4, false), article("c", 3, true), article("d", 2, false)}
-	all[3].Category = "Sport"
-	cfg := news.DefaultConfig()
-	cfg.Limit = 2
-	ticker, list := ui.Select(all, cfg)
-	if got := ids(ticker); got != "a,c" {
-		t.Errorf("ticker: got %s, want a,c", got)
-	}
-	if got := ids(list); got != "a,b" {
-		t.Errorf("list: got %s, want a,b", got)
-	}
-	cfg.Category = "sport"
-	if _, list := ui.Select(all, cfg); ids(list) != "d" {
-		t.Errorf("category list: got %s, want d", ids(list))
-	}
-}
-
-func TestApply(t *testing.T) {
-	list := []news.Article{article("a", 2, true), article("b", 1, false)}
-	list = ui.Apply(list, news.Event{Seq: 3, Type: news.EventArticle, Article: article("c", 3, true)})
-	if got := ids(list); got != "c,a,b" {
-		t.Fatalf("after create: %s, want c,a,b", got)
-	}
-	changed := article("a", 2, true)
-	changed.Title = "Changed"
-	list = ui.Apply(list, news.Event{Seq: 4, Type: news.EventArticle, Article: changed})
-	if got := ids(list); got != "c,a,b" || list[1].Title != "Changed" {
-		t.Fatalf("after update: %s %q, want c,a,b with a changed in place", got, list[1].Title)
-	}
-	list = ui.Apply(list, news.Event{Seq: 5, Type: news.EventDelete, Article: news.Article{ID: "c"}})
-	if got := ids(list); got != "a,b" {
-		t.Fatalf("after delete: %s, want a,b", got)
-	}
-	for i := 0; i < ui.MaxKept+20; i++ {
-		list = ui.Apply(list, news.Event{Type: news.EventArticle, Article: article("n"+string(rune('a'+i%26))+string(rune('a'+i/26)), 10+i, false)})
-	}
-	if len(list) != ui.MaxKept {
-		t.Errorf("kept %d articles, want the bound %d", len(list), ui.MaxKept)
-	}
-}
-
-func ids(l []news.Article) string {
-	var s []string
-	for _, a := range l {
-		s = append(s, a.ID)
-	}
-	return strings.Join(s, ",")
-}
-
 func TestLocales(t *testing.T) {
 	now := base
 	for _, tc := range []struct {
@@ -322,7 +272,7 @@ func TestListUpdatesInClient(t *testing.T) {
 	l := &ui.LatestList{Label: "Latest news", Items: []news.Article{article("a", 0, false)}, Locale: "en", Now: base}
 	d := app.NewClientTester(l)
 	defer d.Close()
-	l.Items = ui.Apply(l.Items, news.Event{Seq: 2, Type: news.EventArticle, Article: article("b", 5, false)})
+	l.Items = news.Apply(l.Items, news.Event{Seq: 2, Type: news.EventArticle, Article: article("b", 5, false)})
 	d.Dispatch(app.Dispatch{Mode: app.Update, Source: l, Function: func(app.Context) {}})
 	d.Consume()
 	var b bytes.Buffer

@@ -53,14 +53,14 @@ func (w *Widget) OnDismount() {
 func (w *Widget) load(u *url.URL) {
 	w.cfg, _ = news.ParseConfig(u.Query())
 	all, seq := w.src.Latest(w.cfg.Category)
-	w.articles, w.seq = Keep(all, w.cfg), seq
+	w.articles, w.seq = news.Keep(all, w.cfg), seq
 	w.now = time.Now()
 }
 
 // Render draws the widget.
 func (w *Widget) Render() app.UI {
 	l := Labels(w.cfg)
-	ticker, list := Select(w.articles, w.cfg)
+	ticker, list := news.Select(w.articles, w.cfg)
 	return Frame(w.cfg, l,
 		app.If(w.cfg.Layout != "list", &Ticker{Label: l.Ticker, Items: ticker, Speed: w.cfg.Speed, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale}),
 		app.If(w.cfg.Layout != "ticker", &LatestList{Label: l.List, Items: list, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale, Now: w.now}),

@@ -22,21 +22,20 @@ import (
 	"newswidget/app/news"
 	"newswidget/server"
 	"newswidget/server/internal/chromium"
-	"newswidget/server/seed"
-	"newswidget/server/sqlite"
+	"newswidget/server/internal/testserver"
 	"newswidget/web"
 )
 
 // widgetServer is a real newswidget server on 127.0.0.1 with a seeded
-// SQLite store, as `make run` has it.
+// SQLite store, as `make run` has it (testserver.Start).
 type widgetServer struct {
 	URL   string
 	Dir   string
 	Token string
 	Store news.Store
 	srv   *server.Server
-	http  *httptest.Server
 	addr  string
+	ts    *testserver.Server
 }
 
 // startWidgetServer opens a store in dir (a new one when empty) and serves
@@ -46,57 +45,13 @@ func startWidgetServer(t *testing.T, dir, addr string, opts ...func(*server.Opti
 	if _, err := web.FS.Open("dist/app.wasm"); err != nil {
 		t.Fatal("web/dist/app.wasm is missing: run the tests with `make test` (it builds the wasm first)")
 	}
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	store, err := sqlite.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := seed.IfEmpty(context.Background(), store); err != nil {
-		t.Fatal(err)
-	}
-	o := server.Options{Store: store, AdminToken: "test-admin-token-0123", Heartbeat: time.Second}
-	for _, f := range opts {
-		f(&o)
-	}
-	srv, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	var ln net.Listener
-	for i := 0; ; i++ { // a restarted server takes its old port back
-		if ln, err = net.Listen("tcp", addr); err == nil || i == 50 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(srv)
-	hs.Listener.Close()
-	hs.Listener = ln
-	hs.Start()
-	ws := &widgetServer{URL: hs.URL, Dir: dir, Token: o.AdminToken, Store: store, srv: srv, http: hs, addr: ln.Addr().String()}
-	t.Cleanup(ws.Close)
-	return ws
+	ts := testserver.Start(t, testserver.Config{Dir: dir, Addr: addr,
+		Options: server.Options{AdminToken: "test-admin-token-0123", Heartbeat: time.Second}}, opts...)
+	return &widgetServer{URL: ts.URL, Dir: ts.Dir, Token: ts.Options.AdminToken, Store: ts.Store, srv: ts.Srv, addr: ts.Addr, ts: ts}
 }
 
 // Close stops the server as a shutdown would: streams end, clients retry.
-func (ws *widgetServer) Close() {
-	if ws.http == nil {
-		return
-	}
-	ws.srv.Close()
-	ws.http.CloseClientConnections()
-	ws.http.Close()
-	ws.Store.Close()
-	ws.http = nil
-}
+func (ws *widgetServer) Close() { ws.ts.Close() }
 
 // hostPage serves html on 127.0.0.2, another origin than the widget server,
 // as a publisher's site would be.

@@ -40,8 +40,7 @@ func TestHostileFeedInTheWidget(t *testing.T) {
 	b, f := openWidget(t, ws, `data-loading="eager"`)
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 
-	p := feed.NewPoller(ws.Store, []string{feedSrv.URL})
-	p.Notify = ws.srv.Poke
+	p := feed.NewPoller(feed.Options{Store: ws.Store, URLs: []string{feedSrv.URL}, Notify: ws.srv.Poke})
 	start := time.Now()
 	p.PollOnce(context.Background())
 	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("Ministers meet")`, 3*time.Second)

@@ -35,10 +35,10 @@ const (
 // parallel bounds how many feeds a round fetches at once.
 const parallel = 4
 
-// Poller polls feeds on an interval and upserts their entries into a store.
-// Make one with NewPoller and set its fields before Run or PollOnce.
-type Poller struct {
-	Store    news.Store
+// Options configure a Poller; every zero field but Store has a default.
+type Options struct {
+	Store    news.Store                  // where the entries go
+	URLs     []string                    // the feeds (trimmed, duplicates dropped)
 	Client   *http.Client                // nil: a client with Timeout; its CheckRedirect, if nil, allows MaxRedirects
 	Interval time.Duration               // between rounds; default DefaultInterval
 	Timeout  time.Duration               // per fetch, body included; default DefaultTimeout
@@ -47,6 +47,12 @@ type Poller struct {
 	Notify   func()                      // called after a round that changed the store (may be nil)
 	OnPoll   func(url string, err error) // called after each feed's poll, err nil on success (may be nil)
 	Logger   *slog.Logger                // nil: slog.Default()
+}
+
+// Poller polls feeds on an interval and upserts their entries into a store.
+// Make one with NewPoller.
+type Poller struct {
+	o Options // defaults applied
 
 	round sync.Mutex // one round at a time, so a feed's state has one writer
 	write sync.Mutex // store writes one at a time, whatever the store's locking
@@ -77,11 +83,25 @@ type Status struct {
 	Failures    int64     `json:"failures"`
 }
 
-// NewPoller returns a poller of the given feed URLs (trimmed, duplicates
-// dropped) into store, with default settings.
-func NewPoller(store news.Store, urls []string) *Poller {
-	p := &Poller{Store: store, feeds: map[string]*feedState{}}
-	for _, u := range urls {
+// NewPoller returns a poller of o.URLs into o.Store.
+func NewPoller(o Options) *Poller {
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxItems <= 0 {
+		o.MaxItems = DefaultMaxItems
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	p := &Poller{o: o, feeds: map[string]*feedState{}}
+	for _, u := range o.URLs {
 		u = strings.TrimSpace(u)
 		if u == "" || p.feeds[u] != nil {
 			continue
@@ -89,16 +109,13 @@ func NewPoller(store news.Store, urls []string) *Poller {
 		p.urls = append(p.urls, u)
 		p.feeds[u] = &feedState{status: Status{URL: u}}
 	}
+	p.o.URLs = nil // p.urls is the list
 	return p
 }
 
 // Run polls every feed at once, then every Interval, until ctx is done.
 func (p *Poller) Run(ctx context.Context) {
-	interval := p.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
-	t := time.NewTicker(interval)
+	t := time.NewTicker(p.o.Interval)
 	defer t.Stop()
 	for {
 		p.PollOnce(ctx)
@@ -137,8 +154,8 @@ func (p *Poller) PollOnce(ctx context.Context) {
 		})
 	}
 	wg.Wait()
-	if anyChanged && p.Notify != nil {
-		p.Notify()
+	if anyChanged && p.o.Notify != nil {
+		p.o.Notify()
 	}
 }
 
@@ -152,13 +169,6 @@ func (p *Poller) Status() []Status {
 	}
 	slices.SortFunc(out, func(a, b Status) int { return strings.Compare(a.URL, b.URL) })
 	return out
-}
-
-func (p *Poller) logger() *slog.Logger {
-	if p.Logger != nil {
-		return p.Logger
-	}
-	return slog.Default()
 }
 
 // pollFeed polls one feed, records the outcome and reports whether the
@@ -197,7 +207,7 @@ func (p *Poller) pollFeed(ctx context.Context, feedURL string) bool {
 	}
 	p.mu.Unlock()
 
-	log := p.logger().With("feed", feedURL)
+	log := p.o.Logger.With("feed", feedURL)
 	switch {
 	case err != nil:
 		log.Warn("feed poll failed", "err", err, "changed", n)
@@ -206,8 +216,8 @@ func (p *Poller) pollFeed(ctx context.Context, feedURL string) bool {
 	default:
 		log.Debug("feed polled", "articles", count, "changed", n)
 	}
-	if p.OnPoll != nil {
-		p.OnPoll(feedURL, err)
+	if p.o.OnPoll != nil {
+		p.o.OnPoll(feedURL, err)
 	}
 	return n > 0
 }
@@ -219,14 +229,10 @@ func (p *Poller) ingest(ctx context.Context, feedURL string, st *feedState, res 
 	if err != nil {
 		return 0, 0, fmt.Errorf("parse feed: %w", err)
 	}
-	maxItems := p.MaxItems
-	if maxItems <= 0 {
-		maxItems = DefaultMaxItems
-	}
-	items, ids := newest(feedURL, f.Items, maxItems)
+	items, ids := newest(feedURL, f.Items, p.o.MaxItems)
 	source := feedSource(f, res.base)
 	now := time.Now()
-	log := p.logger().With("feed", feedURL)
+	log := p.o.Logger.With("feed", feedURL)
 
 	p.mu.Lock()
 	prevSeen := st.firstSeen
@@ -266,7 +272,7 @@ func (p *Poller) ingest(ctx context.Context, feedURL string, st *feedState, res 
 		}
 		valid++
 		p.write.Lock()
-		_, ch, uerr := p.Store.UpsertArticle(ctx, a)
+		_, ch, uerr := p.o.Store.UpsertArticle(ctx, a)
 		p.write.Unlock()
 		if uerr != nil {
 			return changed, valid, fmt.Errorf("store article %s: %w", id, uerr)
@@ -287,7 +293,7 @@ func (p *Poller) firstSeen(ctx context.Context, id string, prev map[string]time.
 		return t, nil
 	}
 	now = now.UTC().Truncate(time.Second)
-	a, err := p.Store.Article(ctx, id)
+	a, err := p.o.Store.Article(ctx, id)
 	switch {
 	case err == nil && a.PublishedAt.After(now):
 		return now, nil

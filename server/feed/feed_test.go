@@ -84,7 +84,9 @@ type env struct {
 	notify atomic.Int64
 }
 
-func newEnv(t *testing.T, handler http.Handler) *env {
+// newEnv starts a feed site (handler, or the env's own site when nil) and a
+// poller of its /feed into a fresh store; opts adjust the poller's options.
+func newEnv(t *testing.T, handler http.Handler, opts ...func(*feed.Options)) *env {
 	t.Helper()
 	store, err := sqlite.Open(t.TempDir())
 	if err != nil {
@@ -98,10 +100,12 @@ func newEnv(t *testing.T, handler http.Handler) *env {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	e.url = srv.URL + "/feed"
-	e.poller = feed.NewPoller(store, []string{e.url})
-	e.poller.Timeout = 2 * time.Second
-	e.poller.Logger = slog.New(slog.DiscardHandler)
-	e.poller.Notify = func() { e.notify.Add(1) }
+	o := feed.Options{Store: store, URLs: []string{e.url}, Timeout: 2 * time.Second,
+		Logger: slog.New(slog.DiscardHandler), Notify: func() { e.notify.Add(1) }}
+	for _, f := range opts {
+		f(&o)
+	}
+	e.poller = feed.NewPoller(o)
 	return e
 }
 
@@ -668,13 +672,13 @@ func TestRefused(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
-		setup   func(p *feed.Poller)
+		setup   func(o *feed.Options)
 		wantErr string
 	}{
 		{
 			name:    "oversize body",
 			handler: func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, rss(item("a", strings.Repeat("x", 4096)))) },
-			setup:   func(p *feed.Poller) { p.MaxBytes = 1024 },
+			setup:   func(o *feed.Options) { o.MaxBytes = 1024 },
 			wantErr: "larger than the 1024 byte limit",
 		},
 		{
@@ -686,7 +690,7 @@ func TestRefused(t *testing.T) {
 					w.(http.Flusher).Flush()
 				}
 			},
-			setup:   func(p *feed.Poller) { p.MaxBytes = 1024 },
+			setup:   func(o *feed.Options) { o.MaxBytes = 1024 },
 			wantErr: "larger than the 1024 byte limit",
 		},
 		{
@@ -742,28 +746,28 @@ func TestRefused(t *testing.T) {
 				case <-never:
 				}
 			},
-			setup:   func(p *feed.Poller) { p.Timeout = 200 * time.Millisecond },
+			setup:   func(o *feed.Options) { o.Timeout = 200 * time.Millisecond },
 			wantErr: "timed out after 200ms",
 		},
 		{
 			name:    "not a web url",
 			wantErr: "not an absolute http or https URL",
-			setup:   func(p *feed.Poller) {},
+			setup:   func(o *feed.Options) {},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var e *env
+			var opts []func(*feed.Options)
+			var handler http.Handler
 			if tt.handler == nil {
-				e = newEnv(t, nil)
-				e.poller = feed.NewPoller(e.store, []string{"ftp://example.com/feed"})
-				e.poller.Logger = slog.New(slog.DiscardHandler)
+				opts = append(opts, func(o *feed.Options) { o.URLs = []string{"ftp://example.com/feed"} })
 			} else {
-				e = newEnv(t, tt.handler)
+				handler = tt.handler
 			}
 			if tt.setup != nil {
-				tt.setup(e.poller)
+				opts = append(opts, tt.setup)
 			}
+			e := newEnv(t, handler, opts...)
 			start := time.Now()
 			e.poll(t)
 			if d := time.Since(start); d > 5*time.Second {
@@ -818,18 +822,17 @@ func TestStatusSortedAndOnPoll(t *testing.T) {
 	e := newEnv(t, nil)
 	e.site.set(rssType, rss(item("a", "Alpha")))
 	urls := []string{e.url + "?z", e.url + "?a", e.url + "?m", e.url + "?a"}
-	p := feed.NewPoller(e.store, urls)
-	p.Logger = slog.New(slog.DiscardHandler)
 	var mu sync.Mutex
 	var polled []string
-	p.OnPoll = func(url string, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			t.Errorf("OnPoll(%s) err = %v", url, err)
-		}
-		polled = append(polled, url)
-	}
+	p := feed.NewPoller(feed.Options{Store: e.store, URLs: urls, Logger: slog.New(slog.DiscardHandler),
+		OnPoll: func(url string, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Errorf("OnPoll(%s) err = %v", url, err)
+			}
+			polled = append(polled, url)
+		}})
 	p.PollOnce(t.Context())
 	var got []string
 	for _, s := range p.Status() {
@@ -849,9 +852,8 @@ func TestStatusSortedAndOnPoll(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, nil, func(o *feed.Options) { o.Interval = 10 * time.Millisecond })
 	e.site.set(rssType, rss(item("a", "Alpha")))
-	e.poller.Interval = 10 * time.Millisecond
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
@@ -896,8 +898,7 @@ func TestUndatedAcrossRestart(t *testing.T) {
 
 			// A new poller remembers nothing: the date must come from the store.
 			time.Sleep(1100 * time.Millisecond)
-			p := feed.NewPoller(e.store, []string{e.url})
-			p.Logger = slog.New(slog.DiscardHandler)
+			p := feed.NewPoller(feed.Options{Store: e.store, URLs: []string{e.url}, Logger: slog.New(slog.DiscardHandler)})
 			p.PollOnce(t.Context())
 			if got := e.lastSeq(t); got != seq {
 				t.Errorf("seq moved from %d to %d after a restart", seq, got)
@@ -983,8 +984,7 @@ func TestFutureDates(t *testing.T) {
 
 			// A new poller remembers nothing: the date comes from the store.
 			seq = e.lastSeq(t)
-			p := feed.NewPoller(e.store, []string{e.url})
-			p.Logger = slog.New(slog.DiscardHandler)
+			p := feed.NewPoller(feed.Options{Store: e.store, URLs: []string{e.url}, Logger: slog.New(slog.DiscardHandler)})
 			p.PollOnce(t.Context())
 			if got := e.lastSeq(t); got != seq {
 				t.Errorf("seq moved from %d to %d after a restart", seq, got)

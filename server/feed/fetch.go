@@ -47,13 +47,13 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // client returns the client to fetch with: the configured one with a
 // redirect limit if it has none, else a fresh one.
 func (p *Poller) client(timeout time.Duration) *http.Client {
-	if p.Client == nil {
+	if p.o.Client == nil {
 		return &http.Client{Timeout: timeout, CheckRedirect: checkRedirect}
 	}
-	if p.Client.CheckRedirect != nil {
-		return p.Client
+	if p.o.Client.CheckRedirect != nil {
+		return p.o.Client
 	}
-	c := *p.Client
+	c := *p.o.Client
 	c.CheckRedirect = checkRedirect
 	return &c
 }
@@ -64,14 +64,7 @@ func (p *Poller) fetch(ctx context.Context, feedURL, etag, lastModified string) 
 	if err != nil {
 		return nil, err
 	}
-	timeout := p.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	maxBytes := p.MaxBytes
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
-	}
+	timeout, maxBytes := p.o.Timeout, p.o.MaxBytes
 	// The deadline covers the body too, so a body that never ends is cut.
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

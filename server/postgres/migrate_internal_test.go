@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"newswidget/server/pgtest"
+	"newswidget/server/internal/pgtest"
 )
 
 // TestMigrationPurgesText opens a database of the first schema version,
@@ -40,7 +40,7 @@ func TestMigrationPurgesText(t *testing.T) {
 		}
 	}
 
-	s, err := Open(ctx, dsn)
+	s, err := Open(ctx, dsn, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,17 +59,11 @@ type Store struct {
 
 var _ news.Store = (*Store)(nil)
 
-// Option adjusts a Store that Open makes.
-type Option func(*Store)
-
-// WithLogger makes Listen report lost and regained connections to l instead
-// of slog.Default(); nil keeps the default.
-func WithLogger(l *slog.Logger) Option {
-	return func(s *Store) {
-		if l != nil {
-			s.log = l
-		}
-	}
+// Options configure a Store that Open makes; the zero value is the default.
+type Options struct {
+	// Logger is where Listen reports lost and regained connections; nil
+	// means slog.Default().
+	Logger *slog.Logger
 }
 
 // Defaults Open applies when the DSN does not say otherwise.
@@ -88,7 +82,7 @@ const (
 // Open connects to the database at dsn (a postgres:// URL or a key=value
 // string, as libpq takes) and brings its schema up to date, waiting for
 // another node that is migrating it at the same time; ctx bounds the wait.
-func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err) // pgx redacts the password
@@ -104,9 +98,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount,
 	}}
 	cc.DialFunc = dialer.DialContext
-	s := &Store{listenConf: cc.Copy(), log: slog.Default(), done: make(chan struct{})}
-	for _, o := range opts {
-		o(s)
+	s := &Store{listenConf: cc.Copy(), log: o.Logger, done: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)

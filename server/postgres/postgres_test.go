@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"newswidget/app/news"
-	"newswidget/server/pgtest"
+	"newswidget/server/internal/pgtest"
+	"newswidget/server/internal/storetest"
 	"newswidget/server/postgres"
-	"newswidget/server/storetest"
 )
 
 // TestMain shares one PostgreSQL cluster among the tests; each gets its own
@@ -29,7 +29,7 @@ func open(t testing.TB, dsn string) *postgres.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := postgres.Open(ctx, dsn, postgres.WithLogger(slog.New(slog.NewTextHandler(t.Output(), nil))))
+	s, err := postgres.Open(ctx, dsn, postgres.Options{Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -116,7 +116,7 @@ func TestMigrations(t *testing.T) {
 				<-start
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
-				s, err := postgres.Open(ctx, dsn)
+				s, err := postgres.Open(ctx, dsn, postgres.Options{})
 				if err != nil {
 					errs <- err
 					return
@@ -149,7 +149,7 @@ func TestMigrations(t *testing.T) {
 		queryInt(t, dsn, `WITH v AS (INSERT INTO schema_migrations (version) VALUES (9999) RETURNING version) SELECT version FROM v`)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		s, err := postgres.Open(ctx, dsn)
+		s, err := postgres.Open(ctx, dsn, postgres.Options{})
 		if err == nil {
 			s.Close()
 			t.Fatal("Open of a database with a newer schema succeeded")

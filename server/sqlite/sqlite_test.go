@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"newswidget/app/news"
+	"newswidget/server/internal/storetest"
 	"newswidget/server/sqlite"
-	"newswidget/server/storetest"
 )
 
 func TestStore(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	"newswidget/server"
+	"newswidget/server/assets"
 )
 
 // helloWasm is go-app's hello world as served: raw, brotli 11, gzip 9.
@@ -52,13 +52,13 @@ func loadHello(ctx context.Context, root, tmp string) (*helloWasm, error) {
 
 // measureSizes reports figures 1 and 2: the wasm and the loader as sent.
 func measureSizes(rep *Report, hello *helloWasm) {
-	sizes, err := server.BundleSizes()
+	sizes, err := assets.BundleSizes()
 	if err != nil {
 		rep.fail("1", "wasm on the wire (brotli 11)", err)
 		rep.fail("2", "loader on the wire (brotli)", err)
 		return
 	}
-	var loader, wasm server.Size
+	var loader, wasm assets.Size
 	for _, s := range sizes {
 		if s.Path == "/widget.js" {
 			loader = s

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"newswidget/server"
+	"newswidget/server/assets"
 )
 
 // firstByte starts bin with args (given the address to listen on) and
@@ -103,16 +103,16 @@ func measureStartup(ctx context.Context, rep *Report, env *benchEnv) {
 		rep.detail("startup_errors", errs)
 	}
 	// where the time goes: the server builds its static assets at start-up
-	// (minify, brotli 11, gzip 9); server.BundleSizes does the same work
+	// (minify, brotli 11, gzip 9); assets.BundleSizes does the same work
 	var static []float64
 	for i := 0; i < 3; i++ {
 		t := time.Now()
-		if _, err := server.BundleSizes(); err == nil {
+		if _, err := assets.BundleSizes(); err == nil {
 			static = append(static, ms(time.Since(t)))
 		}
 	}
 	rep.detail("startup_static_assets_ms", static)
-	note := fmt.Sprintf("of which building the static assets at start (minify + brotli 11 + gzip 9, timed in-process through server.BundleSizes): %.0f ms", median(static))
+	note := fmt.Sprintf("of which building the static assets at start (minify + brotli 11 + gzip 9, timed in-process through assets.BundleSizes): %.0f ms", median(static))
 	for _, v := range []struct {
 		id, what string
 		runs     []float64

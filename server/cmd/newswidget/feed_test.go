@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// TestFeedFlag runs the binary with -feed: the feed's entries appear in the
-// API, and when the feed breaks they stay while /healthz shows the error.
+// TestFeedFlag runs a server with -feed (the binary's flags and wiring, in
+// process): the feed's entries appear in the API, and when the feed breaks
+// they stay while /healthz shows the error.
 func TestFeedFlag(t *testing.T) {
 	var broken atomic.Bool
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +25,7 @@ func TestFeedFlag(t *testing.T) {
 <pubDate>Mon, 27 Nov 2023 13:00:00 GMT</pubDate></item></channel></rss>`))
 	}))
 	t.Cleanup(feed.Close)
-	n := startNode(t, "feeds", "-data", t.TempDir(), "-feed", feed.URL, "-feed-interval", "200ms")
+	n := startLocal(t, "feeds", "-data", t.TempDir(), "-feed", feed.URL, "-feed-interval", "200ms")
 
 	hasHeadline := func() bool {
 		for _, a := range listArticles(t, n.url) {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -40,15 +41,28 @@ func main() {
 	}
 }
 
-// listFlag is a repeatable flag; its environment variable holds a
-// comma-separated list.
-type listFlag []string
+// listFlag is a repeatable flag whose values are comma-separated lists. A
+// list from the environment is only a default: the flag's first use on the
+// command line replaces it, as every other flag replaces its variable's value.
+type listFlag struct {
+	list    *[]string
+	fromEnv bool
+}
 
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error {
+func (f *listFlag) String() string {
+	if f.list == nil {
+		return ""
+	}
+	return strings.Join(*f.list, ",")
+}
+
+func (f *listFlag) Set(v string) error {
+	if f.fromEnv {
+		*f.list, f.fromEnv = nil, false
+	}
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			*l = append(*l, p)
+			*f.list = append(*f.list, p)
 		}
 	}
 	return nil
@@ -73,14 +87,21 @@ func (f limitFlag) Set(v string) (err error) {
 type config struct {
 	addr, data, adminToken, postgres string
 	publicURL                        string
-	origins, feeds                   listFlag
+	origins, feeds                   []string
 	feedInterval                     time.Duration
 	trustProxy                       bool
 	eventsLimit, publishLimit        server.RateLimit
 	maxStreams                       int // 0: derived from the descriptor limit
 }
 
+// parseFlags reads the server's flags from args and the environment.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
+	return parseConfig(args, os.LookupEnv, stderr)
+}
+
+// parseConfig reads the server's flags from args, each flag's default
+// from its NEWSWIDGET_ variable as lookupEnv finds it.
+func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (config, error) {
 	c := config{eventsLimit: server.DefaultEventsLimit, publishLimit: server.DefaultPublishLimit}
 	fs := flag.NewFlagSet("newswidget", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -88,8 +109,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.data, "data", "./data", "`DIR` where the SQLite database lives")
 	fs.StringVar(&c.publicURL, "public-url", "", "the site's public base `URL` (https://news.example.com): every absolute URL in a page is built from it; default http://ADDR")
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer `TOKEN` that authorises publishing; publishing is refused until one is set")
-	fs.Var(&c.origins, "origins", "`ORIGINS` allowed to embed the widget, comma-separated (https://example.com); default any")
-	fs.Var(&c.feeds, "feed", "`URL` of an RSS, Atom or JSON Feed to ingest (repeatable)")
+	fs.Var(&listFlag{list: &c.origins}, "origins", "`ORIGINS` allowed to embed the widget, comma-separated (https://example.com); default any")
+	fs.Var(&listFlag{list: &c.feeds}, "feed", "`URL` of an RSS, Atom or JSON Feed to ingest (repeatable)")
 	fs.DurationVar(&c.feedInterval, "feed-interval", feed.DefaultInterval, "how often to poll each feed")
 	fs.StringVar(&c.postgres, "postgres", "", "PostgreSQL `DSN` for a store shared by several nodes; default the SQLite store under -data")
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "the server is behind a reverse proxy or CDN: rate limits count the client in X-Forwarded-For")
@@ -100,33 +121,24 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	// Environment first, so flags given on the command line win.
-	var envErr error
+	// The environment first, so that the command line wins.
+	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "NEWSWIDGET_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok && envErr == nil {
-			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("%s: %w", name, err)
+		if v, ok := lookupEnv(name); ok && err == nil {
+			if err = f.Value.Set(v); err != nil {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
+			if l, ok := f.Value.(*listFlag); ok {
+				l.fromEnv = true
 			}
 		}
 	})
-	if envErr != nil {
-		return c, envErr
-	}
-	// A list flag on the command line replaces its variable's list rather
-	// than adding to it, as every other flag replaces its variable's value.
-	envOrigins, envFeeds := c.origins, c.feeds
-	c.origins, c.feeds = nil, nil
-	if err := fs.Parse(args); err != nil {
+	if err != nil {
 		return c, err
 	}
-	onCmdline := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { onCmdline[f.Name] = true })
-	if !onCmdline["origins"] {
-		c.origins = envOrigins
-	}
-	if !onCmdline["feed"] {
-		c.feeds = envFeeds
+	if err := fs.Parse(args); err != nil {
+		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
@@ -159,72 +171,130 @@ func run(args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	// Every event stream holds a descriptor: take all the kernel allows,
-	// and cap streams below it so that ordinary requests always have some.
-	fdLimit, err := raiseFileLimit()
-	if err != nil {
-		log.Warn("could not raise the open-file limit", "limit", fdLimit, "err", err)
-	}
-	if c.maxStreams == 0 {
-		c.maxStreams = server.MaxStreamsFor(fdLimit)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	in, err := wire(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return in.Run(ctx)
+}
 
-	var store news.Store
-	var pg *postgres.Store
-	if c.postgres != "" {
-		if pg, err = postgres.Open(ctx, c.postgres, postgres.WithLogger(log)); err != nil {
-			return err
+// instance is one newswidget server wired from its configuration: the
+// store (PostgreSQL with -postgres, else SQLite under -data) with the seed
+// content, the HTTP server, the feed poller and the listener. run serves
+// one until a signal; this package's tests serve others in process.
+type instance struct {
+	URL string // http://HOST:PORT of the listener (an -addr port 0 resolved)
+
+	c       config
+	log     *slog.Logger
+	fdLimit uint64
+	store   news.Store
+	pg      *postgres.Store // the store when it is PostgreSQL
+	srv     *server.Server
+	poller  *feed.Poller // nil without -feed
+	ln      net.Listener
+	hs      *http.Server
+}
+
+// wire opens and seeds the store c names, builds the server and its feed
+// poller, and listens on c.addr; nothing is served before Run. ctx bounds
+// the opening. On an error, what was opened is closed again.
+func wire(ctx context.Context, c config, log *slog.Logger) (_ *instance, err error) {
+	in := &instance{c: c, log: log}
+	defer func() {
+		if err != nil {
+			in.Close()
 		}
-		store = pg
-	} else if store, err = openSQLite(ctx, c.data, log); err != nil {
-		return err
+	}()
+	// Every event stream holds a descriptor: take all the kernel allows,
+	// and cap streams below it so that ordinary requests always have some.
+	var ferr error
+	if in.fdLimit, ferr = raiseFileLimit(); ferr != nil {
+		log.Warn("could not raise the open-file limit", "limit", in.fdLimit, "err", ferr)
 	}
-	defer store.Close()
-	if err := seed.IfEmpty(ctx, store); err != nil {
-		return err
+	if in.c.maxStreams == 0 {
+		in.c.maxStreams = server.MaxStreamsFor(in.fdLimit)
 	}
 
-	var poller *feed.Poller
-	opts := server.Options{Store: store, AdminToken: c.adminToken, PublicURL: c.publicURL, Origins: c.origins, Logger: log, TrustProxy: c.trustProxy,
-		EventsLimit: c.eventsLimit, PublishLimit: c.publishLimit, MaxStreams: c.maxStreams}
+	if c.postgres != "" {
+		if in.pg, err = postgres.Open(ctx, c.postgres, postgres.Options{Logger: log}); err != nil {
+			return nil, err
+		}
+		in.store = in.pg
+	} else if in.store, err = openSQLite(ctx, c.data, log); err != nil {
+		return nil, err
+	}
+	if err = seed.IfEmpty(ctx, in.store); err != nil {
+		return nil, err
+	}
+
+	opts := server.Options{Store: in.store, AdminToken: c.adminToken, PublicURL: c.publicURL, Origins: c.origins, Logger: log,
+		TrustProxy: c.trustProxy, EventsLimit: c.eventsLimit, PublishLimit: c.publishLimit, MaxStreams: in.c.maxStreams}
 	if len(c.feeds) > 0 {
-		poller = feed.NewPoller(store, c.feeds)
-		poller.Interval, poller.Logger = c.feedInterval, log
-		opts.Health = func() any { return poller.Status() }
+		opts.Health = func() any { return in.poller.Status() }
 	}
-	srv, err := server.New(opts)
-	if err != nil {
-		return err
+	if in.srv, err = server.New(opts); err != nil {
+		return nil, err
 	}
-	defer srv.Close()
-	if pg != nil { // other nodes' writes wake this node's event pump
-		go pg.Listen(ctx, srv.Poke)
-	}
-	if poller != nil {
-		poller.Notify, poller.OnPoll = srv.Poke, srv.FeedPolled
-		go poller.Run(ctx)
+	if len(c.feeds) > 0 {
+		in.poller = feed.NewPoller(feed.Options{Store: in.store, URLs: c.feeds, Interval: c.feedInterval, Logger: log,
+			Notify: in.srv.Poke, OnPoll: in.srv.FeedPolled})
 	}
 
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
+	if in.ln, err = net.Listen("tcp", c.addr); err != nil {
+		return nil, err
 	}
-	hs := server.NewHTTPServer(srv) // timeouts and header limit against slow or hostile clients
-	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	hs.RegisterOnShutdown(srv.Close) // ends event streams; their clients retry
-	log.Info("newswidget serving", "url", "http://"+ln.Addr().String()+"/", "public_url", c.publicURL, "data", c.data, "publishing", c.adminToken != "",
-		"open_files", fdLimit, "max_streams", c.maxStreams)
+	in.URL = "http://" + in.ln.Addr().String()
+	in.hs = server.NewHTTPServer(in.srv) // timeouts and header limit against slow or hostile clients
+	in.hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	in.hs.RegisterOnShutdown(in.srv.Close) // ends event streams; their clients retry
+	return in, nil
+}
+
+// Run serves until ctx ends or serving fails, following other nodes'
+// writes (PostgreSQL) and the feeds meanwhile; when ctx ends it shuts down,
+// giving requests in flight 10 s.
+func (in *instance) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx) // its end ends Listen and the poller
+	defer cancel()
+	if in.pg != nil { // other nodes' writes wake this node's event pump
+		go in.pg.Listen(ctx, in.srv.Poke)
+	}
+	if in.poller != nil {
+		go in.poller.Run(ctx)
+	}
+	in.log.Info("newswidget serving", "url", in.URL+"/", "public_url", in.c.publicURL, "data", in.c.data, "publishing", in.c.adminToken != "",
+		"open_files", in.fdLimit, "max_streams", in.c.maxStreams)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- in.hs.Serve(in.ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return hs.Shutdown(shutdown)
+	in.log.Info("shutting down")
+	shutdown, cancelShutdown := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelShutdown()
+	return in.hs.Shutdown(shutdown)
+}
+
+// Close closes what wire opened: the listener and any connections left,
+// the server (its event streams end) and the store.
+func (in *instance) Close() error {
+	if in.hs != nil {
+		in.hs.Close()
+	}
+	if in.ln != nil {
+		in.ln.Close() // when Run never served it
+	}
+	if in.srv != nil {
+		in.srv.Close()
+	}
+	if in.store != nil {
+		return in.store.Close()
+	}
+	return nil
 }

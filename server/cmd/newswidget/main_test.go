@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"newswidget/app/news"
-	"newswidget/server/pgtest"
+	"newswidget/server/internal/pgtest"
 	"newswidget/server/seed"
 )
 

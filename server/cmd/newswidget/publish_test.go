@@ -51,13 +51,13 @@ func runPublish(args ...string) (code int, stdout, stderr string) {
 
 var publishedLine = regexp.MustCompile(`^published ([A-Za-z0-9_-]+): (.*)\n$`)
 
-// TestPublish drives `newswidget publish` against a real server process with
-// the SQLite store: create from flags and from a file, the server's refusals
-// (reported on stderr with exit code 1), update and delete, and the events
-// a reader sees for them.
+// TestPublish drives `newswidget publish` against a real server (the
+// binary's wiring, in process) with the SQLite store: create from flags and
+// from a file, the server's refusals (reported on stderr with exit code 1),
+// update and delete, and the events a reader sees for them.
 func TestPublish(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, "sqlite", "-data", t.TempDir(), "-admin-token", testToken)
+	n := startLocal(t, "sqlite", "-data", t.TempDir(), "-admin-token", testToken)
 	events := openSSE(t, n.url, strconv.FormatInt(currentSeq(t, n.url), 10))
 	srv := []string{"-server", n.url, "-token", testToken}
 
@@ -276,7 +276,7 @@ func equalArticles(a, b news.Article) bool {
 // from NEWSWIDGET_SERVER and NEWSWIDGET_ADMIN_TOKEN, as a server's own
 // environment would have them.
 func TestPublishFromEnv(t *testing.T) {
-	n := startNode(t, "sqlite", "-data", t.TempDir(), "-admin-token", testToken)
+	n := startLocal(t, "sqlite", "-data", t.TempDir(), "-admin-token", testToken)
 	t.Setenv("NEWSWIDGET_SERVER", n.url+"/")
 	t.Setenv("NEWSWIDGET_ADMIN_TOKEN", testToken)
 	code, stdout, stderr := runPublish("-title", "From the environment")
@@ -338,10 +338,10 @@ func TestShutdownSQLite(t *testing.T) {
 // hundred pass.
 func TestRateLimitFlags(t *testing.T) {
 	t.Parallel()
-	nodes := startNodes(t, map[string][]string{
-		"limited": {"-data", t.TempDir(), "-publish-limit", "2+0.01/s", "-events-limit", "2+0.01/s"},
-		"off":     {"-data", t.TempDir(), "-publish-limit", "off", "-events-limit", "off"},
-	})
+	nodes := map[string]*local{
+		"limited": startLocal(t, "limited", "-data", t.TempDir(), "-publish-limit", "2+0.01/s", "-events-limit", "2+0.01/s"),
+		"off":     startLocal(t, "off", "-data", t.TempDir(), "-publish-limit", "off", "-events-limit", "off"),
+	}
 	// status sends a request and closes it once the headers are in, so an
 	// event stream is counted without being read.
 	status := func(method, url string) int {

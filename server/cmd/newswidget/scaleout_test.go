@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"newswidget/app/news"
-	"newswidget/server/pgtest"
+	"newswidget/server/internal/pgtest"
 )
 
 // fanOutWithin is how fast a write on one node must reach a reader on another.

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 
-	"newswidget/server"
+	"newswidget/server/assets"
 )
 
 func main() {
-	sizes, err := server.BundleSizes()
+	sizes, err := assets.BundleSizes()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "size:", err)
 		os.Exit(1)

@@ -18,13 +18,8 @@ import (
 // published_at, updated_at (unix nanoseconds); EInvalid for a time the
 // nanosecond columns cannot hold exactly.
 func Values(a news.Article) ([]any, error) {
-	for _, t := range []struct {
-		field string
-		v     time.Time
-	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
-		if !t.v.IsZero() && (t.v.UnixNano() == math.MinInt64 || !time.Unix(0, t.v.UnixNano()).Equal(t.v)) {
-			return nil, news.FieldError(t.field, "must be between the years 1678 and 2262")
-		}
+	if err := a.ValidateDates(); err != nil {
+		return nil, err
 	}
 	body, err := json.Marshal(Normalize(a).Body)
 	if err != nil {
@@ -58,10 +53,7 @@ func Scan(r Scanner) (news.Article, error) {
 // non-nil body, so the JSON API always sends "body": [].
 func Normalize(a news.Article) news.Article {
 	a.PublishedAt, a.UpdatedAt = a.PublishedAt.UTC(), a.UpdatedAt.UTC()
-	if a.Body == nil {
-		a.Body = []string{}
-	}
-	return a
+	return news.NonNilBody(a)
 }
 
 // FoldCategory is the key by which categories match regardless of case,

@@ -1,6 +1,6 @@
-// Package pgtest starts throwaway PostgreSQL servers for tests, from the
-// binaries of an installed PostgreSQL (Debian's /usr/lib/postgresql/*/bin, or
-// PATH).
+// Package pgtest is a test kit: it starts throwaway PostgreSQL servers for
+// tests, from the binaries of an installed PostgreSQL (Debian's
+// /usr/lib/postgresql/*/bin, or PATH). Nothing that ships imports it.
 //
 // Start hands each test a fresh, empty database on one cluster shared by the
 // whole test binary, so the ~1 s of initdb and start-up is paid once, not per

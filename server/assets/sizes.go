@@ -1,4 +1,4 @@
-package server
+package assets
 
 import (
 	"io"
@@ -15,17 +15,17 @@ type Size struct {
 // server sends them (minified, precompressed), for `make size` and the
 // budgets in the tests and the benchmark.
 func BundleSizes() ([]Size, error) {
-	st, err := loadStatic(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := Load(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, err
 	}
 	var out []Size
-	for _, p := range []string{"/widget.js", st.wasm} {
+	for _, p := range []string{"/widget.js", st.WASM} {
 		a, ok := st.byPath[p]
 		if !ok || p == "" {
 			continue
 		}
-		out = append(out, Size{Path: p, Raw: len(a.body), Gzip: len(a.gz), Brotli: len(a.br)})
+		out = append(out, Size{Path: p, Raw: len(a.Body), Gzip: len(a.Gz), Brotli: len(a.Br)})
 	}
 	return out, nil
 }

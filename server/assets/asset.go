@@ -1,4 +1,9 @@
-package server
+// Package assets holds what the server sends that does not change between
+// requests: static files minified and compressed once at start-up (the wasm
+// at build time) under content-hashed names, and the one writer of every
+// cacheable response -- an Entity in its encodings, with its ETag, answered
+// 304 on a matching If-None-Match.
+package assets
 
 import (
 	"bytes"
@@ -22,30 +27,28 @@ import (
 
 // Cache policies.
 const (
-	cacheImmutable  = "public, max-age=31536000, immutable" // content-hashed names
-	cacheRevalidate = "no-cache"                            // fixed names: revalidate, cheap with the ETag
+	CacheImmutable  = "public, max-age=31536000, immutable" // content-hashed names
+	CacheRevalidate = "no-cache"                            // fixed names: revalidate, cheap with the ETag
 	cacheLoader     = "public, max-age=300, stale-while-revalidate=86400"
 )
 
-// asset is one static response, minified and compressed once at start-up
+// Asset is one static response, minified and compressed once at start-up
 // (or, for the wasm, at build time), never per request.
-type asset struct {
-	path        string
-	contentType string
-	cache       string
-	etag        string // strong, of the identity body; encodings add a suffix
-	body        []byte
-	br, gz      []byte
+type Asset struct {
+	Entity
+	Path        string
+	ContentType string
+	Cache       string
 }
 
-// newAsset builds an asset from raw bytes, minifying by media type and
+// NewAsset builds an asset from raw bytes, minifying by media type and
 // compressing text that is worth it.
-func newAsset(path, contentType, cache string, raw []byte) (*asset, error) {
+func NewAsset(path, contentType, cache string, raw []byte) (*Asset, error) {
 	body, err := minifyBytes(contentType, raw)
 	if err != nil {
 		return nil, fmt.Errorf("minify %s: %w", path, err)
 	}
-	a := &asset{path: path, contentType: contentType, cache: cache, body: body, etag: etagOf(body)}
+	a := &Asset{Entity: Entity{Body: body, ETag: ETagOf(body)}, Path: path, ContentType: contentType, Cache: cache}
 	if len(body) > 256 {
 		// Brotli 11 costs Go about 25 ms per small file at start-up; only
 		// the loader, a guest on every publisher's page, is worth it. The
@@ -54,7 +57,7 @@ func newAsset(path, contentType, cache string, raw []byte) (*asset, error) {
 		if path == "/widget.js" {
 			q = brotli.BestCompression
 		}
-		a.br, a.gz = compressBrotli(body, q), compressGzip(body)
+		a.Br, a.Gz = compressBrotli(body, q), compressGzip(body)
 	}
 	return a, nil
 }
@@ -77,7 +80,8 @@ func minifyBytes(contentType string, raw []byte) ([]byte, error) {
 	return raw, nil
 }
 
-func etagOf(b []byte) string {
+// ETagOf is the strong ETag of a body: a hash of its bytes.
+func ETagOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
@@ -96,9 +100,9 @@ func compressBrotli(b []byte, quality int) []byte {
 	return buf.Bytes()
 }
 
-// compressFast compresses a prerendered page at levels that take about a
+// CompressFast compresses a prerendered page at levels that take about a
 // millisecond: it happens once per render, not per request.
-func compressFast(b []byte) (br, gz []byte) {
+func CompressFast(b []byte) (br, gz []byte) {
 	var bb, gb bytes.Buffer
 	bw := brotli.NewWriterLevel(&bb, 5)
 	bw.Write(b)
@@ -125,9 +129,9 @@ func hashedName(name string, body []byte) string {
 	return strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
 }
 
-// acceptsEncoding reports whether an Accept-Encoding header allows enc
+// AcceptsEncoding reports whether an Accept-Encoding header allows enc
 // (a q=0 refuses it).
-func acceptsEncoding(header, enc string) bool {
+func AcceptsEncoding(header, enc string) bool {
 	for _, part := range strings.Split(header, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(name), enc) {
@@ -142,41 +146,57 @@ func acceptsEncoding(header, enc string) bool {
 	return false
 }
 
-// ServeHTTP sends the asset in the best encoding the client accepts, with
-// its cache policy, and answers a matching If-None-Match with 304.
-func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Entity is a response body in the encodings it is sent in, with the
+// strong ETag of its identity bytes (each encoding adds a suffix).
+type Entity struct {
+	Body, Br, Gz []byte // Br and Gz may be nil: not worth compressing
+	ETag         string
+}
+
+// Write sends e in the best encoding the client accepts, with its ETag,
+// and answers a matching If-None-Match with 304 (only for a 200). The
+// caller sets the other headers (type, cache policy) first. It is the one
+// conditional-GET writer: static files, prerendered pages and API responses
+// all go through it.
+func Write(w http.ResponseWriter, r *http.Request, e *Entity, status int) {
 	h := w.Header()
-	body, etag := a.body, a.etag
-	if a.br != nil || a.gz != nil {
+	body, etag := e.Body, e.ETag
+	if e.Br != nil || e.Gz != nil {
 		h.Set("Vary", "Accept-Encoding")
 		ae := r.Header.Get("Accept-Encoding")
 		switch {
-		case a.br != nil && acceptsEncoding(ae, "br"):
-			body, etag = a.br, strings.TrimSuffix(a.etag, `"`)+`-br"`
+		case e.Br != nil && AcceptsEncoding(ae, "br"):
+			body, etag = e.Br, strings.TrimSuffix(e.ETag, `"`)+`-br"`
 			h.Set("Content-Encoding", "br")
-		case a.gz != nil && acceptsEncoding(ae, "gzip"):
-			body, etag = a.gz, strings.TrimSuffix(a.etag, `"`)+`-gz"`
+		case e.Gz != nil && AcceptsEncoding(ae, "gzip"):
+			body, etag = e.Gz, strings.TrimSuffix(e.ETag, `"`)+`-gz"`
 			h.Set("Content-Encoding", "gzip")
 		}
 	}
-	h.Set("Content-Type", a.contentType)
-	h.Set("Cache-Control", a.cache)
 	h.Set("ETag", etag)
-	h.Set("X-Content-Type-Options", "nosniff")
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+	if status == http.StatusOK && ETagMatch(r.Header.Get("If-None-Match"), etag) {
 		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}
 }
 
-// etagMatch reports whether an If-None-Match header names etag (or is *).
-func etagMatch(header, etag string) bool {
+// ServeHTTP sends the asset with its type and cache policy.
+func (a *Asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", a.ContentType)
+	h.Set("Cache-Control", a.Cache)
+	h.Set("X-Content-Type-Options", "nosniff")
+	Write(w, r, &a.Entity, http.StatusOK)
+}
+
+// ETagMatch reports whether an If-None-Match header names etag (or is *).
+func ETagMatch(header, etag string) bool {
 	if header == "" {
 		return false
 	}

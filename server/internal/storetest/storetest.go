@@ -1,4 +1,6 @@
-// Package storetest is the test suite every news.Store implementation must pass.
+// Package storetest is a test kit: the conformance suite every news.Store
+// implementation must pass. The SQLite and PostgreSQL stores' tests run it
+// (server/sqlite, server/postgres); nothing that ships imports it.
 package storetest
 
 import (

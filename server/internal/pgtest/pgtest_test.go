@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"newswidget/server/pgtest"
+	"newswidget/server/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
