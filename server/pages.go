@@ -200,6 +200,7 @@ func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
 		body = bytes.ReplaceAll(body, []byte(`"http://`+pub.Host+`/`), []byte(`"`+base+`/`))
 	}
 	body = p.s.static.FinishPage(body)
+	body = p.s.articleHead(path, status, body) // canonical, feeds, JSON-LD: article pages only
 	c := &rendered{Entity: assets.Entity{Body: body, ETag: assets.ETagOf(body)}, status: status, at: time.Now()}
 	if rec.status != http.StatusOK {
 		c.status = rec.status

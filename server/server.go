@@ -75,6 +75,7 @@ type Server struct {
 
 	static  *assets.Set
 	catalog *catalog
+	out     outCache // the feeds and the sitemap, encoded once per store change
 	hub     *hub.Hub
 	pages   *pages
 	metrics *metrics
@@ -177,6 +178,9 @@ func (s *Server) routes() {
 		{"GET /app-worker.js", s.pages.handleGoApp},
 		{"GET /embed", s.handle(s.handleEmbed)},
 		{"GET /articles/{id}", s.handle(s.handleArticlePage)},
+		{"GET /feed.xml", s.handle(s.handleFeedRSS)},
+		{"GET /feed.json", s.handle(s.handleFeedJSON)},
+		{"GET /sitemap.xml", s.handle(s.handleSitemap)},
 		// the API
 		{"GET /api/articles", s.handle(s.handleListArticles)},
 		{"POST /api/articles", publish(s.handleCreateArticle)},
