@@ -158,10 +158,22 @@ func (e *env) lastSeq(t *testing.T) int64 {
 	return n
 }
 
-// feedID is the id the package documents: "f" and 20 hex digits of
-// sha256(feed URL, newline, key).
+// feedID is the id the package documents: "f" and 20 hex digits of the
+// SHA-256 of the entry's key: "link", newline, its canonical link (here
+// https links with nothing to canonicalise); else "guid", newline, a GUID
+// that is an absolute URI; else the feed URL, newline, "guid", newline, the
+// GUID.
 func feedID(feedURL, key string) string {
-	sum := sha256.Sum256([]byte(feedURL + "\n" + key))
+	var k string
+	switch {
+	case strings.HasPrefix(key, "https://"):
+		k = "link\n" + strings.TrimPrefix(key, "https://")
+	case strings.Contains(key, ":"):
+		k = "guid\n" + key
+	default:
+		k = feedURL + "\nguid\n" + key
+	}
+	sum := sha256.Sum256([]byte(k))
 	return "f" + hex.EncodeToString(sum[:])[:20]
 }
 
@@ -213,7 +225,7 @@ func TestFormats(t *testing.T) {
 				<enclosure url="https://example.com/a.mp3" type="audio/mpeg" length="1"/>
 				<enclosure url="https://example.com/a.jpg" type="image/jpeg" length="1"/>
 			</item>`),
-			key: "urn:story:1",
+			key: "https://example.com/story/1",
 			want: news.Article{
 				Title: "Markets & rates", Summary: "Rates rose.",
 				Body: []string{"First paragraph.", "Second one."},
@@ -239,7 +251,7 @@ func TestFormats(t *testing.T) {
     <updated>2023-11-28T09:30:00Z</updated>
   </entry>
 </feed>`,
-			key: "tag:example.com,2023:2",
+			key: "https://example.com/story/2",
 			want: news.Article{
 				Title: "Election results", Summary: "Counting continues.",
 				Body:   []string{"Polls closed.", "Turnout high"},
@@ -265,7 +277,7 @@ func TestFormats(t *testing.T) {
     "date_modified": "2023-11-29T08:00:00+01:00"
   }]
 }`,
-			key: "3",
+			key: "https://example.com/story/3",
 			want: news.Article{
 				Title: "Launch delayed", Summary: "Weather. New date soon.",
 				Body: []string{"Weather.", "New date soon."},
@@ -601,10 +613,18 @@ func TestDedup(t *testing.T) {
 			wantTitle: []string{"First", "Other"},
 		},
 		{
-			name: "duplicate links without guids",
+			name: "shared link without guids, distinct titles",
 			items: []string{
 				`<item><title>A</title><link>https://example.com/x</link><pubDate>Tue, 28 Nov 2023 10:00:00 GMT</pubDate></item>`,
 				`<item><title>B</title><link>https://example.com/x</link><pubDate>Mon, 27 Nov 2023 10:00:00 GMT</pubDate></item>`,
+			},
+			wantTitle: []string{"A", "B"},
+		},
+		{
+			name: "shared link without guids, same title",
+			items: []string{
+				`<item><title>A</title><link>https://example.com/x</link><pubDate>Tue, 28 Nov 2023 10:00:00 GMT</pubDate></item>`,
+				`<item><title>A</title><link>https://example.com/x#again</link><pubDate>Mon, 27 Nov 2023 10:00:00 GMT</pubDate></item>`,
 			},
 			wantTitle: []string{"A"},
 		},

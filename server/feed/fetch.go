@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,66 @@ type fetched struct {
 	body               []byte
 	etag, lastModified string
 	base               *url.URL // the URL the document came from, after redirects
+	contentType        string
+	fresh              time.Duration // how long the server says the response stays fresh (Cache-Control max-age, Expires), 0 if it does not
+}
+
+// statusError is an HTTP status that failed a fetch; retryAfter is the
+// wait a 429 or 503 asked for (Retry-After), 0 if none.
+type statusError struct {
+	status     string
+	retryAfter time.Duration
+}
+
+func (e *statusError) Error() string { return "unexpected HTTP status " + e.status }
+
+// freshness is how long a response says it stays fresh: Cache-Control
+// max-age (s-maxage, no-cache and no-store read as 0), else Expires less
+// Date (or now). Zero when the headers say nothing usable.
+func freshness(h http.Header, now time.Time) time.Duration {
+	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(strings.ToLower(d)), "=")
+		switch k {
+		case "no-cache", "no-store":
+			return 0
+		case "max-age":
+			if n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64); err == nil && n > 0 {
+				return time.Duration(min(n, 1<<31)) * time.Second
+			}
+			return 0
+		}
+	}
+	if e := h.Get("Expires"); e != "" {
+		exp, err := http.ParseTime(e)
+		if err != nil {
+			return 0
+		}
+		if d, err := http.ParseTime(h.Get("Date")); err == nil {
+			now = d
+		}
+		if exp.After(now) {
+			return exp.Sub(now)
+		}
+	}
+	return 0
+}
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date); 0 if absent or past.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, 1<<31)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // accept prefers the feed formats gofeed reads, but takes anything, since
@@ -89,9 +150,13 @@ func (p *Poller) fetch(ctx context.Context, feedURL, etag, lastModified string) 
 
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
-		return &fetched{notModified: true}, nil
+		return &fetched{notModified: true, fresh: freshness(resp.Header, time.Now())}, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, fmt.Errorf("unexpected HTTP status %s", resp.Status)
+		se := &statusError{status: resp.Status}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			se.retryAfter = retryAfter(resp.Header, time.Now())
+		}
+		return nil, se
 	}
 	if err := checkContentType(resp.Header.Get("Content-Type")); err != nil {
 		return nil, err
@@ -111,6 +176,8 @@ func (p *Poller) fetch(ctx context.Context, feedURL, etag, lastModified string) 
 		etag:         resp.Header.Get("ETag"),
 		lastModified: resp.Header.Get("Last-Modified"),
 		base:         resp.Request.URL,
+		contentType:  resp.Header.Get("Content-Type"),
+		fresh:        freshness(resp.Header, time.Now()),
 	}, nil
 }
 

@@ -121,7 +121,9 @@ func paragraphs(s string, max, maxLen int) []string {
 	return out
 }
 
-// truncate shortens s to at most max runes, marking a cut with "…".
+// truncate shortens s to at most max runes, cutting at a word boundary
+// (within the last third; a single longer word is cut where it must be) and
+// marking the cut with "…".
 func truncate(s string, max int) string {
 	if utf8.RuneCountInString(s) <= max {
 		return s
@@ -129,6 +131,74 @@ func truncate(s string, max int) string {
 	if max < 1 {
 		return ""
 	}
-	r := []rune(s)[:max-1]
-	return strings.TrimRightFunc(string(r), unicode.IsSpace) + "…"
+	r := []rune(s)[:max]
+	cut := max - 1 // room for the ellipsis
+	if !unicode.IsSpace(r[cut]) {
+		// Back up to the last space, unless the word is very long.
+		for i := cut - 1; i >= max*2/3; i-- {
+			if unicode.IsSpace(r[i]) {
+				cut = i
+				break
+			}
+		}
+	}
+	t := strings.TrimRightFunc(string(r[:cut]), func(c rune) bool {
+		return unicode.IsSpace(c) || unicode.IsPunct(c) && c != ')' && c != '"' && c != '”' && c != '’'
+	})
+	return t + "…"
+}
+
+// firstSentence is the text's first sentence when it fits in max runes,
+// else its first words up to max runes with an ellipsis.
+func firstSentence(s string, max int) string {
+	for i, r := range s {
+		if i > 0 && (r == '.' || r == '!' || r == '?' || r == '。') {
+			end := i + utf8.RuneLen(r)
+			if end == len(s) || s[end] == ' ' {
+				if utf8.RuneCountInString(s[:end]) <= max {
+					return s[:end]
+				}
+				break
+			}
+		}
+	}
+	return truncate(s, max)
+}
+
+// firstImg is the src of the first <img> in an HTML fragment that is not a
+// 1×1 tracking pixel, "" if none.
+func firstImg(s string) string {
+	if !strings.Contains(s, "<") {
+		return ""
+	}
+	z := xhtml.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return ""
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			if string(name) != "img" || !hasAttr {
+				continue
+			}
+			var src, w, h string
+			for {
+				k, v, more := z.TagAttr()
+				switch string(k) {
+				case "src":
+					src = string(v)
+				case "width":
+					w = string(v)
+				case "height":
+					h = string(v)
+				}
+				if !more {
+					break
+				}
+			}
+			if src != "" && !(w == "1" && h == "1") {
+				return src
+			}
+		}
+	}
 }

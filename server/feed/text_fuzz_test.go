@@ -10,7 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mmcdole/gofeed"
 	xhtml "golang.org/x/net/html"
 
 	"newswidget/app/news"
@@ -179,18 +178,18 @@ func FuzzFeedDocument(f *testing.F) {
 	base, _ := url.Parse("https://feed.example/feed")
 	now := time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		feed, err := gofeed.NewParser().Parse(bytes.NewReader(doc))
+		feed, err := parseFeed(doc, "")
 		if err != nil {
 			return
 		}
-		items, ids := newest(base.String(), feed.Items, DefaultMaxItems)
+		list := entries(base.String(), base, feed.Items, DefaultMaxItems, now)
 		source := feedSource(feed, base)
-		for i, it := range items {
+		for _, e := range list {
 			var first time.Time
-			if t := itemTime(it); t.IsZero() || t.After(now) {
+			if t := e.published; t.IsZero() || t.After(now) {
 				first = now
 			}
-			a := toArticle(ids[i], source, base, it, first, now)
+			a := toArticle(e, source, base, first, now)
 			a.Normalize(now)
 			if a.Validate() != nil {
 				continue
