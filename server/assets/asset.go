@@ -16,6 +16,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/tdewolff/minify/v2"
@@ -39,6 +40,23 @@ type Asset struct {
 	Path        string
 	ContentType string
 	Cache       string
+
+	rawSize int       // the identity body's length, when it is read lazily
+	lazy    *lazyRead // reads Body on first use; nil: Body is there
+}
+
+// lazyRead reads an asset's identity body once, when first asked for.
+type lazyRead struct {
+	once sync.Once
+	read func() []byte
+}
+
+// RawSize is the length of the asset's identity body.
+func (a *Asset) RawSize() int {
+	if a.lazy != nil {
+		return a.rawSize
+	}
+	return len(a.Body)
 }
 
 // NewAsset builds an asset from raw bytes, minifying by media type and
@@ -192,6 +210,9 @@ func (a *Asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", a.ContentType)
 	h.Set("Cache-Control", a.Cache)
 	h.Set("X-Content-Type-Options", "nosniff")
+	if a.lazy != nil {
+		a.lazy.once.Do(func() { a.Body = a.lazy.read() })
+	}
 	Write(w, r, &a.Entity, http.StatusOK)
 }
 

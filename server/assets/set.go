@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -90,15 +91,20 @@ func Load(log *slog.Logger) (*Set, error) {
 	s.inlineStyle = slices.Concat([]byte("<style>"), css, []byte("</style>"))
 	s.styleLinks = regexp.MustCompile(`<link\b[^>]*\bhref="(?:` + regexp.QuoteMeta(appCSS.Path) + "|" + regexp.QuoteMeta(s.CSS) + `)"[^>]*>\n?`)
 
-	if raw, ok := readFS(web.FS, "dist/app.wasm"); ok {
-		a := &Asset{Entity: Entity{Body: raw}, ContentType: "application/wasm", Cache: CacheImmutable}
+	if fi, err := fs.Stat(web.FS, "dist/app.wasm"); err == nil {
+		a := &Asset{ContentType: "application/wasm", Cache: CacheImmutable, rawSize: int(fi.Size())}
 		a.Br, _ = readFS(web.FS, "dist/app.wasm.br")
 		a.Gz, _ = readFS(web.FS, "dist/app.wasm.gz")
-		// Hash the brotli file, a fifth of the raw one and made from it, so
-		// start-up hashes 1.5 MB once instead of 7.5 MB twice.
-		id := raw
-		if a.Br != nil {
-			id = a.Br
+		// The raw wasm (7.5 MB) is read when a client first wants it
+		// uncompressed, which hardly any does: copying it out of the binary
+		// was half of the server's start. The brotli file, a fifth of it and
+		// made from it, names and validates it.
+		id := a.Br
+		if id == nil {
+			a.Body, _ = readFS(web.FS, "dist/app.wasm")
+			id = a.Body
+		} else {
+			a.lazy = &lazyRead{read: func() []byte { b, _ := readFS(web.FS, "dist/app.wasm"); return b }}
 		}
 		a.ETag = ETagOf(id)
 		a.Path = hashedName("/web/app.wasm", id)

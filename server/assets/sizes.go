@@ -25,7 +25,7 @@ func BundleSizes() ([]Size, error) {
 		if !ok || p == "" {
 			continue
 		}
-		out = append(out, Size{Path: p, Raw: len(a.Body), Gzip: len(a.Gz), Brotli: len(a.Br)})
+		out = append(out, Size{Path: p, Raw: a.RawSize(), Gzip: len(a.Gz), Brotli: len(a.Br)})
 	}
 	return out, nil
 }
