@@ -211,3 +211,20 @@ func TestAdminTokenLength(t *testing.T) {
 		t.Errorf("server.New with a 3-character token: got no error")
 	}
 }
+
+// Every missing article shares one not-found page, rendered for an id no
+// article can have: an article published as "missing" (the id the page
+// used to be rendered for) never shows on it.
+func TestMissingArticlePageIsNoArticle(t *testing.T) {
+	ts := newTestServer(t)
+	// the body: the title would show in the page's Latest news list anyway
+	ts.publish(t, obj{"id": "missing", "title": "Planted", "body": []string{"PLANTED BODY"}})
+	r := ts.get(t, "/articles/no-such-article", nil)
+	wantStatus(t, r, http.StatusNotFound)
+	if strings.Contains(string(r.Body), "PLANTED") {
+		t.Errorf("the not-found page shows the article published as %q", "missing")
+	}
+	if r := ts.get(t, "/articles/missing", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "PLANTED") {
+		t.Errorf("the article %q itself: got %d, want 200 with its page", "missing", r.Status)
+	}
+}

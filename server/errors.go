@@ -17,6 +17,9 @@ const (
 	ERateLimited = "rate_limited"
 	// EMethod refuses a method the route does not serve.
 	EMethod = "method_not_allowed"
+	// EBusy refuses a request the server has no room for now (all its
+	// render slots taken); it comes with Retry-After.
+	EBusy = "busy"
 )
 
 // handlerFunc is a handler that returns its error instead of writing it;
@@ -42,6 +45,7 @@ var statusOf = map[string]int{
 	news.EForbidden:    http.StatusForbidden,
 	ETooLarge:          http.StatusRequestEntityTooLarge,
 	ERateLimited:       http.StatusTooManyRequests,
+	EBusy:              http.StatusServiceUnavailable,
 	news.EUnavailable:  http.StatusServiceUnavailable,
 	EMethod:            http.StatusMethodNotAllowed,
 	news.EInternal:     http.StatusInternalServerError,

@@ -75,6 +75,13 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, path, content
 	// request's own bytes.
 	query := canon.Encode()
 	e, err := s.out.get(s.catalog.currentSeq(), path+"?"+query, func() (*assets.Entity, time.Time, error) {
+		// a build takes one of the render slots, so distinct queries cannot
+		// take every core
+		release, err := s.pages.acquire(r.Context())
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		defer release()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), buildTimeout)
 		defer cancel()
 		list, _, err := s.store.Articles(ctx, f)

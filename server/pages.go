@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -28,6 +30,7 @@ type pages struct {
 	mu       sync.Mutex
 	cache    map[string]*rendered
 	inflight map[string]*flight // renders under way, which later askers wait for
+	max      int                // pages cached at most (maxPageCache)
 	// renders bounds the prerenders running at once: a client that asks
 	// for many distinct pages waits for a slot instead of taking every
 	// core from the readers served from the cache.
@@ -45,6 +48,7 @@ type rendered struct {
 	assets.Entity
 	status int
 	at     time.Time
+	used   atomic.Int64 // unix nanoseconds of the last request served it
 }
 
 const (
@@ -73,6 +77,7 @@ func newPages(s *Server) *pages {
 		s:        s,
 		cache:    map[string]*rendered{},
 		inflight: map[string]*flight{},
+		max:      maxPageCache,
 		renders:  make(chan struct{}, runtime.GOMAXPROCS(0)),
 		h: &app.Handler{
 			Name:         "newswidget",
@@ -131,27 +136,43 @@ func renderKey(path string, cfg news.Config) (key string, query url.Values) {
 	return path + "?" + query.Encode(), query
 }
 
+// renderWait bounds how long a request waits for a render slot: past it
+// the server is busy rendering pages nobody else asked for, and the request
+// gets 503 with Retry-After instead of joining an ever longer queue.
+const renderWait = 2 * time.Second
+
+// errRenderBusy answers a request that found no render slot in time.
+var errRenderBusy = &retryError{news.Errorf(EBusy, "the server is busy rendering pages; retry in a few seconds"), 3}
+
 // render prerenders path with cfg through go-app, or returns the cached
-// page. Concurrent askers of one page share its render.
-func (p *pages) render(path string, cfg news.Config, status int) *rendered {
+// page. Concurrent askers of one page share its render; a render waits for
+// one of the slots only while its requester is there, and at most
+// renderWait.
+func (p *pages) render(ctx context.Context, path string, cfg news.Config, status int) (*rendered, error) {
 	key, query := renderKey(path, cfg)
+	key = strconv.Itoa(status) + " " + key
 	p.mu.Lock()
-	if c, ok := p.cache[key]; ok && time.Since(c.at) < pageTTL && c.status == status {
+	if c, ok := p.cache[key]; ok && time.Since(c.at) < pageTTL {
 		p.mu.Unlock()
-		return c
+		c.used.Store(time.Now().UnixNano())
+		return c, nil
 	}
 	if f, ok := p.inflight[key]; ok {
 		p.mu.Unlock()
-		if <-f.done; f.page != nil {
-			return f.page
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, errRenderBusy // the requester left: nobody reads this
 		}
-		return p.render(path, cfg, status) // its render failed: try ours
+		if f.page != nil {
+			return f.page, nil
+		}
+		return nil, errRenderBusy // its render found no slot: neither would ours
 	}
 	f := &flight{done: make(chan struct{})}
 	p.inflight[key] = f
 	p.mu.Unlock()
-	// Deferred, so a render that panics frees its slot and its waiters
-	// (who then render for themselves) instead of hanging them.
+	// Deferred, so a render that panics or finds no slot frees its waiters.
 	defer func() {
 		p.mu.Lock()
 		delete(p.inflight, key)
@@ -159,24 +180,62 @@ func (p *pages) render(path string, cfg news.Config, status int) *rendered {
 		close(f.done)
 	}()
 
+	release, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
 	seq := p.s.catalog.currentSeq() // a write during the render must not leave it cached
 	c := func() *rendered {
-		p.renders <- struct{}{}
-		defer func() { <-p.renders }()
+		defer release()
 		return p.renderNow(path, query, status)
 	}()
 	p.s.metrics.renders.Inc()
+	c.used.Store(time.Now().UnixNano())
 
 	p.mu.Lock()
-	if len(p.cache) >= maxPageCache {
-		clear(p.cache)
+	if len(p.cache) >= p.max {
+		p.evictOne()
 	}
 	if p.s.catalog.currentSeq() == seq {
 		p.cache[key] = c
 	}
 	p.mu.Unlock()
 	f.page = c
-	return c
+	return c, nil
+}
+
+// acquire takes one of the slots that bound the server's costly builds (page
+// renders, feeds, the sitemap), waiting while the requester is there and at
+// most renderWait.
+func (p *pages) acquire(ctx context.Context) (release func(), err error) {
+	wait := time.NewTimer(renderWait)
+	defer wait.Stop()
+	select {
+	case p.renders <- struct{}{}:
+		return func() { <-p.renders }, nil
+	case <-wait.C:
+		return nil, errRenderBusy
+	case <-ctx.Done():
+		return nil, errRenderBusy // the requester left: nobody reads this
+	}
+}
+
+// evictOne drops the least recently used of a few cached pages taken at
+// random (the map's order), as an approximation of LRU: pages a flood asked
+// for once go before those readers keep asking for. The caller holds p.mu.
+func (p *pages) evictOne() {
+	var oldest string
+	var oldestUse int64
+	n := 0
+	for k, c := range p.cache {
+		if u := c.used.Load(); n == 0 || u < oldestUse {
+			oldest, oldestUse = k, u
+		}
+		if n++; n == 8 {
+			break
+		}
+	}
+	delete(p.cache, oldest)
 }
 
 // renderNow runs go-app's Handler on a request made here, never the
@@ -263,7 +322,11 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	s.writePage(w, r, s.pages.render(ui.EmbedPath, cfg, http.StatusOK))
+	page, err := s.pages.render(r.Context(), ui.EmbedPath, cfg, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	s.writePage(w, r, page)
 	return nil
 }
 
@@ -278,6 +341,10 @@ func (s *Server) writeRefusal(w http.ResponseWriter, origin string) {
 	w.Write([]byte("<!DOCTYPE html><title>newswidget</title><p>This site is not allowed to embed this news widget.</p>\n"))
 }
 
+// missingArticle is the id the not-found page is rendered for: longer than
+// any valid id, so no article has it, yet it matches the page's route.
+var missingArticle = strings.Repeat("0", news.MaxIDLen+1)
+
 // GET /articles/{id}
 func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
@@ -287,10 +354,15 @@ func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		// Every missing article shares one page: an id that names nothing
-		// must not cost a render of its own.
-		status, id = http.StatusNotFound, "missing"
+		// must not cost a render of its own. Its path is one no article can
+		// have (longer than an id may be), so the page is never an article's.
+		status, id = http.StatusNotFound, missingArticle
 	}
 	cfg, _ := news.ParseConfig(r.URL.Query())
-	s.writePage(w, r, s.pages.render(ui.ArticlePathRoot+id, cfg, status))
+	page, err := s.pages.render(r.Context(), ui.ArticlePathRoot+id, cfg, status)
+	if err != nil {
+		return err
+	}
+	s.writePage(w, r, page)
 	return nil
 }

@@ -52,6 +52,13 @@ type sitemapNews struct {
 // GET /sitemap.xml
 func (s *Server) handleSitemap(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.out.get(s.catalog.currentSeq(), "/sitemap.xml", func() (*assets.Entity, time.Time, error) {
+		// a build takes one of the render slots, so distinct queries cannot
+		// take every core
+		release, err := s.pages.acquire(r.Context())
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		defer release()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), buildTimeout)
 		defer cancel()
 		b, expires, err := s.encodeSitemap(ctx, time.Now())

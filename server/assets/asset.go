@@ -178,18 +178,12 @@ type Entity struct {
 // all go through it.
 func Write(w http.ResponseWriter, r *http.Request, e *Entity, status int) {
 	h := w.Header()
-	body, etag := e.Body, e.ETag
 	if e.Br != nil || e.Gz != nil {
 		h.Set("Vary", "Accept-Encoding")
-		ae := r.Header.Get("Accept-Encoding")
-		switch {
-		case e.Br != nil && AcceptsEncoding(ae, "br"):
-			body, etag = e.Br, strings.TrimSuffix(e.ETag, `"`)+`-br"`
-			h.Set("Content-Encoding", "br")
-		case e.Gz != nil && AcceptsEncoding(ae, "gzip"):
-			body, etag = e.Gz, strings.TrimSuffix(e.ETag, `"`)+`-gz"`
-			h.Set("Content-Encoding", "gzip")
-		}
+	}
+	body, etag, enc := e.pick(r.Header.Get("Accept-Encoding"))
+	if enc != "" {
+		h.Set("Content-Encoding", enc)
 	}
 	h.Set("ETag", etag)
 	if status == http.StatusOK && ETagMatch(r.Header.Get("If-None-Match"), etag) {
@@ -204,14 +198,26 @@ func Write(w http.ResponseWriter, r *http.Request, e *Entity, status int) {
 	}
 }
 
+// pick chooses the encoding to send for an Accept-Encoding header: brotli,
+// else gzip, else the identity body (enc "").
+func (e *Entity) pick(acceptEncoding string) (body []byte, etag, enc string) {
+	switch {
+	case e.Br != nil && AcceptsEncoding(acceptEncoding, "br"):
+		return e.Br, strings.TrimSuffix(e.ETag, `"`) + `-br"`, "br"
+	case e.Gz != nil && AcceptsEncoding(acceptEncoding, "gzip"):
+		return e.Gz, strings.TrimSuffix(e.ETag, `"`) + `-gz"`, "gzip"
+	}
+	return e.Body, e.ETag, ""
+}
+
 // ServeHTTP sends the asset with its type and cache policy.
 func (a *Asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", a.ContentType)
 	h.Set("Cache-Control", a.Cache)
 	h.Set("X-Content-Type-Options", "nosniff")
-	if a.lazy != nil {
-		a.lazy.once.Do(func() { a.Body = a.lazy.read() })
+	if _, _, enc := a.pick(r.Header.Get("Accept-Encoding")); a.lazy != nil && enc == "" {
+		a.lazy.once.Do(func() { a.Body = a.lazy.read() }) // the identity body is wanted
 	}
 	Write(w, r, &a.Entity, http.StatusOK)
 }
