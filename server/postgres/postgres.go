@@ -594,7 +594,16 @@ func reason(err error) string {
 	var pgErr *pgconn.PgError
 	var ce *pgconn.ConnectError
 	if !errors.As(err, &ce) && errors.As(err, &pgErr) {
-		return pgErr.Message
+		// By class, not the server's own text, which may name its files.
+		switch {
+		case pgErr.Code == "25006":
+			return "the database is read-only"
+		case sqlClass(pgErr.Code) == "53":
+			return "the database is out of disk space or memory"
+		case sqlClass(pgErr.Code) == "57":
+			return "the database is shutting down or restarting"
+		}
+		return "the database cannot take the request now"
 	}
 	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
 		return "the database did not answer in time"

@@ -17,13 +17,15 @@ func TestUnavailable(t *testing.T) {
 		name   string
 		pragma string // makes the writer connection refuse writes
 		big    bool   // the write must need new pages to fail
+		want   string // the reason, in words fit for a client
 	}{
-		{"full", `PRAGMA max_page_count = 1`, true}, // below the current size: no page can be added
-		{"read-only", `PRAGMA query_only = 1`, false},
+		{"full", `PRAGMA max_page_count = 1`, true, "the disk is full"}, // below the current size: no page can be added
+		{"read-only", `PRAGMA query_only = 1`, false, "read-only"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := Open(t.TempDir())
+			dir := t.TempDir()
+			s, err := Open(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -39,8 +41,10 @@ func TestUnavailable(t *testing.T) {
 			if got := news.ErrorCode(err); got != news.EUnavailable {
 				t.Fatalf("CreateArticle error code got %q (err %v), want %q", got, err, news.EUnavailable)
 			}
-			if msg := err.(*news.Error).Message; !strings.HasPrefix(msg, "the article store cannot accept writes: ") {
-				t.Errorf("message got %q", msg)
+			if msg := err.(*news.Error).Message; !strings.HasPrefix(msg, "the article store cannot accept writes: ") || !strings.Contains(msg, tt.want) {
+				t.Errorf("message got %q, want the reason %q", msg, tt.want)
+			} else if strings.Contains(msg, dir) || strings.Contains(msg, "sqlite") {
+				t.Errorf("message %q names the server's files or driver; it goes to clients", msg)
 			}
 			if _, err := s.Article(ctx, "x"); news.ErrorCode(err) != news.ENotFound {
 				t.Errorf("Article after the failed write: err %v, want %s", err, news.ENotFound)

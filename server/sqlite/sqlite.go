@@ -550,11 +550,15 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // disk, a read-only or vanished file -- into EUnavailable, so the client is
 // told the service cannot take writes rather than that it broke.
 func writeError(err error) error {
-	switch sqliteCode(err) {
-	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR:
-		var se *msqlite.Error
-		errors.As(err, &se)
-		return &news.Error{Code: news.EUnavailable, Message: "the article store cannot accept writes: " + se.Error()}
+	// Fixed words, not the driver's text, which names files of the server.
+	why, ok := map[int]string{
+		sqlite3.SQLITE_FULL:     "the disk is full",
+		sqlite3.SQLITE_READONLY: "the database is read-only",
+		sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+		sqlite3.SQLITE_IOERR:    "the disk reported an I/O error",
+	}[sqliteCode(err)]
+	if ok {
+		return &news.Error{Code: news.EUnavailable, Message: "the article store cannot accept writes: " + why}
 	}
 	return err
 }
