@@ -28,7 +28,7 @@ func (s *Server) handleListArticles(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	s.writeEncoded(w, r, e, "public, max-age=5, stale-while-revalidate=30")
+	s.writeEncoded(w, r, e, jsonContentType, "public, max-age=5, stale-while-revalidate=30")
 	return nil
 }
 
@@ -84,7 +84,7 @@ func (s *Server) handleGetArticle(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	s.writeEncoded(w, r, e, "public, max-age=30, stale-while-revalidate=60")
+	s.writeEncoded(w, r, e, jsonContentType, "public, max-age=30, stale-while-revalidate=60")
 	return nil
 }
 

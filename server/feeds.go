@@ -101,7 +101,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, path, content
 	if err != nil {
 		return err
 	}
-	writeOut(w, r, e, contentType)
+	s.writeEncoded(w, r, e, contentType, cacheOut)
 	return nil
 }
 
@@ -147,11 +147,6 @@ func (s *Server) feedInfo(path, query string, f news.ArticleFilter) feedInfo {
 		what += " in " + f.Category
 	}
 	return feedInfo{self: self, title: title, description: what + " from " + name + ", newest first."}
-}
-
-// absURL is path under the configured public URL.
-func (s *Server) absURL(path string) string {
-	return strings.TrimSuffix(s.publicURL.String(), "/") + path
 }
 
 // articlePageURL is an article's own page under the public URL: its
@@ -416,17 +411,6 @@ func outEntity(b []byte) *assets.Entity {
 		e.Br, e.Gz = assets.CompressFast(b)
 	}
 	return e
-}
-
-// writeOut sends an encoded feed or sitemap, or 304 to a matching
-// If-None-Match: public, readable from any origin, never a document that
-// runs anything.
-func writeOut(w http.ResponseWriter, r *http.Request, e *assets.Entity, contentType string) {
-	h := w.Header()
-	apiHeaders(h)
-	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", cacheOut)
-	assets.Write(w, r, e, http.StatusOK)
 }
 
 // outCache holds the feeds and the sitemap, each encoded once per store

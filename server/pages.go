@@ -255,7 +255,7 @@ func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
 	body := rec.buf.Bytes()
 	// go-app writes the URL as http://host/path; the public one may be
 	// https or live under a path prefix.
-	if base := strings.TrimSuffix(pub.String(), "/"); base != "http://"+pub.Host {
+	if base := p.s.absURL(""); base != "http://"+pub.Host {
 		body = bytes.ReplaceAll(body, []byte(`"http://`+pub.Host+`/`), []byte(`"`+base+`/`))
 	}
 	body = p.s.static.FinishPage(body)

@@ -58,3 +58,9 @@ func PublicURLFromAddr(addr string) string {
 func (s *Server) publicOrigin() string {
 	return s.publicURL.Scheme + "://" + s.publicURL.Host
 }
+
+// absURL is path under the configured public URL: every absolute URL the
+// server writes (pages, feeds, the sitemap) is made here.
+func (s *Server) absURL(path string) string {
+	return s.publicURL.String() + path
+}

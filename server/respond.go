@@ -16,7 +16,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", jsonContentType)
 	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	apiHeaders(h)
 	w.WriteHeader(status)
@@ -33,13 +33,17 @@ func apiHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
-// writeEncoded sends a cached JSON response, or 304 to a matching
-// If-None-Match.
-func (s *Server) writeEncoded(w http.ResponseWriter, r *http.Request, e *encoded, cache string) {
+// jsonContentType is the Content-Type of every JSON response of the API.
+const jsonContentType = "application/json; charset=utf-8"
+
+// writeEncoded sends a response encoded once and cached (an API listing or
+// article, a feed, the sitemap), or 304 to a matching If-None-Match: public,
+// readable from any origin, never a document that runs anything.
+func (s *Server) writeEncoded(w http.ResponseWriter, r *http.Request, e *encoded, contentType, cache string) {
 	h := w.Header()
 	apiHeaders(h)
 	h.Set("Cache-Control", cache)
 	h.Set("Vary", "Accept-Encoding")
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", contentType)
 	assets.Write(w, r, e, http.StatusOK)
 }

@@ -70,7 +70,7 @@ func (s *Server) handleSitemap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeOut(w, r, e, sitemapContentType)
+	s.writeEncoded(w, r, e, sitemapContentType, cacheOut)
 	return nil
 }
 
