@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"newswidget/app/news"
-	"newswidget/app/ui"
 )
 
 // retryHint is the SSE retry: an open stream's EventSource waits this long
@@ -27,8 +26,8 @@ const retryHint = 2 * time.Second
 // address open the widget together, with the server's default limits and
 // the stream cap main derives from a 1,024-descriptor limit (the smallest
 // common one, so the smallest share per address). Each reader does what
-// the widget does (app/ui startLive): a refused connect (429 or 503 ends
-// the EventSource) is retried after ui.LiveRetryDelay, with jitter; an open
+// the widget does (web/boot.js): a refused connect (429 or 503 ends
+// the EventSource) is retried after news.RetryDelay, with jitter; an open
 // stream cut by the server comes back by itself after the retry hint. All
 // of them must be live within 60 s of the first.
 //
@@ -131,7 +130,7 @@ func simulateCrowd(t *testing.T, readers int, at func(int) time.Duration, deadli
 		}
 		// refused: the EventSource is CLOSED, and the widget retries later
 		refusals++
-		wait := ui.LiveRetryDelay(failures[c.reader], rng.Float64())
+		wait := news.RetryDelay(failures[c.reader], rng.Float64())
 		failures[c.reader]++
 		heap.Push(q, connect{c.at + wait, c.reader})
 	}

@@ -92,23 +92,18 @@ func newPages(s *Server) *pages {
 			LoadingLabel: " ",
 			ThemeColor:   "#b00020",
 			// go-app's own viewport meta forbids zooming; the last one wins
-			RawHeaders: rawHeaders(st.WASM),
+			RawHeaders: rawHeaders,
 		},
 	}
 }
 
 // rawHeaders are the page's extra head elements: go-app's own viewport meta
-// forbids zooming (the last one wins), and the wasm is preloaded so its
-// download starts with the page instead of after the deferred scripts.
-func rawHeaders(wasm string) []string {
-	h := []string{
-		`<meta name="color-scheme" content="light dark">`,
-		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
-	}
-	if wasm != "" {
-		h = append(h, `<link rel="preload" href="`+wasm+`" as="fetch" type="application/wasm" crossorigin>`)
-	}
-	return h
+// forbids zooming (the last one wins). The wasm is not preloaded: the Go
+// program wakes when news or the reader needs it (web/boot.js), and many
+// visits end before; WebKit would download a preloaded wasm twice anyway.
+var rawHeaders = []string{
+	`<meta name="color-scheme" content="light dark">`,
+	`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 }
 
 // invalidate drops every cached rendering: the news changed.

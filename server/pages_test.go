@@ -98,14 +98,28 @@ func TestEmbedPage(t *testing.T) {
 	if got := ids(e.Articles); !slices.Contains(got, seed.ArticleID) || len(got) != seedCount {
 		t.Errorf("embedded articles: got %v, want the %d seed articles", got, seedCount)
 	}
-	// The scripts go-app names /wasm_exec.js and /app.js are loaded by
-	// content-hashed names, immutable, so a returning reader revalidates
-	// nothing before the wasm starts; each is the fixed name's script.
-	// (go-app writes an element's attributes in map order.)
+	// The page loads the boot script (/app.js) and nothing of the Go
+	// program: no wasm_exec.js, no wasm preload. The boot script loads
+	// them when the program wakes. Both by content-hashed names,
+	// immutable, so a returning reader revalidates nothing; each is the
+	// fixed name's script. (go-app writes attributes in map order.)
+	if m := regexp.MustCompile(`wasm_exec|\.wasm`).Find(r.Body); m != nil {
+		t.Errorf("the page names the Go program (%s) before it wakes", m)
+	}
+	boot := regexp.MustCompile(`<script[^>]* src="(/web/app\.[0-9a-f]{10}\.js)"`).FindSubmatch(r.Body)
+	if boot == nil {
+		t.Fatal("the page does not load /app.js by a hashed name")
+	}
+	bootJS := ts.get(t, string(boot[1]), nil).Body
 	for _, name := range []string{"wasm_exec", "app"} {
-		m := regexp.MustCompile(`<script[^>]* src="(/web/` + name + `\.[0-9a-f]{10}\.js)"`).FindSubmatch(r.Body)
+		pattern := `"(/web/wasm_exec\.[0-9a-f]{10}\.js)"` // in the boot script
+		in := bootJS
+		if name == "app" {
+			pattern, in = `<script[^>]* src="(/web/app\.[0-9a-f]{10}\.js)"`, r.Body
+		}
+		m := regexp.MustCompile(pattern).FindSubmatch(in)
 		if m == nil {
-			t.Errorf("the page does not load /%s.js by a hashed name", name)
+			t.Errorf("/%s.js is not named by a hashed name", name)
 			continue
 		}
 		hashed, fixed := ts.get(t, string(m[1]), nil), ts.get(t, "/"+name+".js", nil)

@@ -56,6 +56,10 @@ type Options struct {
 	// share) with a jittered Retry-After. Zero: no cap (main derives one
 	// from the descriptor limit with MaxStreamsFor).
 	MaxStreams int
+	// HiddenClose is how long a widget in a hidden tab keeps its event
+	// stream before closing it (it resumes from the last event when shown);
+	// default news.HiddenGrace.
+	HiddenClose time.Duration
 }
 
 // Server serves every route of newswidget.
@@ -109,7 +113,7 @@ func New(opts Options) (*Server, error) {
 	if err := CheckAdminToken(opts.AdminToken); err != nil {
 		return nil, err
 	}
-	static, err := assets.Load(opts.Logger)
+	static, err := assets.Load(opts.Logger, cmp.Or(opts.HiddenClose, news.HiddenGrace))
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,13 @@
-/* newswidget frame boot: the part of go-app's app.js this widget needs. It
-   defines go-app's environment lookup, then streams and runs the wasm. It
-   registers no service worker: a widget inside someone else's page must not
-   cache their news behind their back, and a storage-less frame would refuse
-   it anyway. */
+/* newswidget frame boot. The prerendered page is the whole widget; this
+   script keeps it alive until the Go program is needed, so a guest frame
+   costs the publisher's page next to nothing: it reports the widget's
+   size, keeps the pause button working and holds the live event stream.
+   The Go program (wasm) wakes on the first live event, on the reader's
+   first interaction with the widget, or on the publisher's update(); it
+   then renders, and this script hands it what arrived meanwhile. No
+   article is ever rendered here. It also defines the part of go-app's
+   app.js the Go program needs. It registers no service worker: a widget
+   inside someone else's page must not cache their news behind their back. */
 var goappEnv = GOAPP_ENV;
 function goappGetenv(k) { return goappEnv[k]; }
 var goappNav = function () {}, goappOnUpdate = function () {}, goappOnAppInstallChange = function () {};
@@ -30,33 +35,203 @@ function goappKeepBodyClean() { return function () {}; }
     Object.defineProperty(window, name, { value: Object.create(proto), configurable: true });
   }
 });
+// Likewise Firefox, with third-party cookies blocked, throws SecurityError
+// from new BroadcastChannel() in a frame, which go-app calls at start; with
+// none, go-app skips its cross-tab state, which the widget does not use.
+try { new BroadcastChannel("newswidget").close(); } catch (e) { window.BroadcastChannel = undefined; }
 
 (function () {
-  var loader = document.getElementById("app-wasm-loader");
+  var w = window, d = document, root = d.documentElement, q = new URLSearchParams(location.search);
+  var parentOrigin = q.get("parent"), id = q.get("id");
+  var loader = d.getElementById("app-wasm-loader");
   if (loader) loader.remove();
-  if (!window.WebAssembly || /bot|crawler|spider/i.test(navigator.userAgent)) return;
-  var go = new Go();
-  // Go's wasm never returns memory to the browser, so its peak is what a
-  // reader's tab keeps: collecting at 25% growth instead of 100% keeps a
-  // long-open widget near its live data (set here, not with runtime/debug,
-  // which would grow the bundle).
-  go.env.GOGC = "25";
-  var resp = fetch(goappEnv.GOAPP_WASM);
-  var start = WebAssembly.instantiateStreaming ?
-    WebAssembly.instantiateStreaming(resp, go.importObject) :
-    resp.then(function (r) { return r.arrayBuffer(); }).then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-  start.then(function (w) { go.run(w.instance); }, function (err) {
-    console.error("newswidget: the widget's wasm failed to load; the news stay as served", err);
-    tellParent("the widget's wasm failed to load (" + err + "); the news stay as served, without live updates");
-  });
-  // tellParent sends an error message to the page that embeds the frame,
-  // whose loader shows it in the publisher's console; only to the origin
-  // the loader named in the frame's address.
-  function tellParent(message) {
-    var q = new URLSearchParams(location.search), origin = q.get("parent");
-    if (!origin || window.parent === window) return;
-    try {
-      window.parent.postMessage({ newswidget: { id: q.get("id"), type: "error", message: message } }, origin);
-    } catch (e) {} // not an origin: nobody to tell
+
+  // tell posts a namespaced message to the page that embeds the frame, only
+  // to the origin the loader named in the frame's address.
+  function tell(type, fields) {
+    if (!parentOrigin || w.parent === w) return;
+    var m = fields || {};
+    m.id = id;
+    m.type = type;
+    try { w.parent.postMessage({ newswidget: m }, parentOrigin); } catch (e) {} // not an origin: nobody to tell
   }
+
+  // The ticker's loop at its configured speed: the server could only
+  // estimate the headlines' width.
+  var track = d.querySelector(".nw-track"), copy = track && track.querySelector(".nw-copy"), speed = +q.get("speed") || 60;
+  if (copy && copy.scrollWidth && speed >= 10 && speed <= 400) track.style.animationDuration = copy.scrollWidth / speed + "s";
+
+  // The widget's height, whenever it changes: the loader sizes the frame.
+  var height = -1;
+  function report() {
+    var h = Math.ceil(d.body.getBoundingClientRect().height);
+    if (h > 0 && h !== height) tell("resize", { height: height = h });
+  }
+  if (w.ResizeObserver) new ResizeObserver(report).observe(d.body);
+  report();
+
+  var data = d.getElementById("nw-data"), seq = 0;
+  try { // go-app escaped the JSON as text: undo its five entities
+    seq = JSON.parse(data.textContent.replace(/&(lt|gt|#39|#34|amp);/g, function (_, e) {
+      return { lt: "<", gt: ">", "#39": "'", "#34": '"', amp: "&" }[e];
+    })).seq || 0;
+  } catch (e) { data = null; } // no widget data: nothing to keep live
+  var canRun = !!(goappEnv.GOAPP_WASM && w.WebAssembly) && !/bot|crawler|spider/i.test(navigator.userAgent);
+  var live = data && canRun && !/^\s*false\s*$/i.test(q.get("live") || "") && w.EventSource;
+
+  // What arrived before the Go program could take it, and its hooks once it has.
+  var events = [], held = [], onEvent = null, onOffline = null, offline = false, stopped = false;
+  var scroll = null;
+
+  function setState(s) { root.setAttribute("data-nw-go", s); }
+  function state() { return root.getAttribute("data-nw-go"); }
+
+  // wake loads the Go runtime's glue, then streams and runs the wasm.
+  function wake() {
+    if (state() || !canRun) return;
+    setState("loading");
+    var s = d.createElement("script");
+    s.src = goappEnv.NW_EXEC;
+    s.onload = run;
+    s.onerror = function () { stop("failed", "the widget's scripts failed to load; the news stay as served, without live updates"); };
+    d.head.appendChild(s);
+  }
+  function run() {
+    var go = new Go();
+    // Go's wasm never returns memory to the browser, so its peak is what a
+    // reader's tab keeps: collecting at 25% growth instead of 100% keeps a
+    // long-open widget near its live data (set here, not with runtime/debug,
+    // which would grow the bundle).
+    go.env.GOGC = "25";
+    var resp = fetch(goappEnv.GOAPP_WASM);
+    var start = WebAssembly.instantiateStreaming ?
+      WebAssembly.instantiateStreaming(resp, go.importObject) :
+      resp.then(function (r) { return r.arrayBuffer(); }).then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
+    start.then(function (r) {
+      scroll = [w.scrollX, w.scrollY]; // its first render replaces the page
+      go.run(r.instance).then(function () {
+        stop("exited", "the widget's program stopped; the news shown stay, without live updates");
+      });
+    }, function (err) {
+      stop("failed", "the widget's wasm failed to load (" + err + "); the news stay as served, without live updates");
+    });
+  }
+  // stop: the Go program cannot run (any more). The page keeps what it
+  // shows; the publisher's console learns why nothing moves.
+  function stop(why, message) {
+    console.error("newswidget: " + message);
+    setState(why);
+    stopped = true;
+    onEvent = onOffline = null;
+    events = held = [];
+    close();
+    tell("error", { message: message });
+  }
+
+  // The Go program attaches once it rendered (and detaches with no hooks):
+  // it gets the events and the parent's messages that woke it.
+  w.newswidget = {
+    attach: function (ev, off) {
+      onEvent = ev || null;
+      onOffline = off || null;
+      if (!ev || stopped) return;
+      setState("running");
+      if (scroll) w.scrollTo(scroll[0], scroll[1]);
+      held.splice(0).forEach(function (e) {
+        w.dispatchEvent(new MessageEvent("message", { data: e.data, origin: e.origin, source: e.source }));
+      });
+      events.splice(0).forEach(function (e) { ev(e[0], e[1], e[2]); });
+      if (offline) off(true);
+      tell("ready");
+      report();
+    }
+  };
+
+  // The reader: any press or key in the widget other than on a link (a
+  // link leaves; the Go program would start for nothing) or a Tab.
+  function interact(e) {
+    if (e.target.closest && e.target.closest("a[href]") || e.key === "Tab") return;
+    wake();
+  }
+  d.addEventListener("pointerdown", interact, true);
+  d.addEventListener("keydown", interact, true);
+  // The pause button, until the Go program runs it.
+  d.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest(".nw-toggle");
+    if (!b || state() === "running") return;
+    var paused = b.closest(".nw-ticker").classList.toggle("nw-paused");
+    b.setAttribute("aria-pressed", paused);
+    if (b.firstElementChild) b.firstElementChild.className = paused ? "nw-icon-play" : "nw-icon-pause";
+    wake();
+  });
+  // The publisher: update() sends a config message.
+  w.addEventListener("message", function (e) {
+    var m = e.data && e.data.newswidget;
+    if (!m || m.type !== "config" || m.id !== id || e.source !== w.parent || e.origin !== parentOrigin || state() === "running" || stopped) return;
+    held.push(e);
+    wake();
+  });
+
+  // The live stream. The browser's EventSource reconnects by itself after
+  // a cut (after the server's retry: hint, sending Last-Event-ID); when it
+  // gives up (the server refused or is gone), this reconnects after a
+  // random wait under a doubling ceiling (news.RetryDelay) from the last
+  // event seen, so nothing is missed and a refused crowd comes back spread
+  // out. A tab hidden for longer than NW_HIDDEN ms closes its stream and
+  // resumes from the last event when shown.
+  var es = null, failures = 0, told = false, retry = 0, hidden = 0;
+  function delay(failures, u) { return u * (failures < 4 ? 2000 << failures : 30000); }
+  function setOffline(v) {
+    offline = v;
+    if (onOffline) onOffline(v);
+  }
+  function deliver(type) {
+    return function (e) {
+      var n = +e.lastEventId;
+      if (!(n > 0)) return;
+      seq = Math.max(seq, n);
+      if (onEvent) onEvent(type, e.lastEventId, e.data);
+      else if (!stopped) {
+        events.push([type, e.lastEventId, e.data]);
+        wake();
+      }
+    };
+  }
+  function connect() {
+    retry = 0;
+    es = new EventSource("/api/events?since=" + seq);
+    es.addEventListener("article", deliver("article"));
+    es.addEventListener("delete", deliver("delete"));
+    es.onopen = function () {
+      failures = 0;
+      told = false;
+      setOffline(false);
+    };
+    es.onerror = function () {
+      setOffline(true);
+      if (es.readyState !== 2) return; // CONNECTING: the browser retries itself
+      close();
+      if (!told) { // once an outage
+        told = true;
+        tell("error", { message: "live updates: the event stream was refused or cut; retrying with backoff, the news shown stay" });
+      }
+      retry = setTimeout(connect, delay(failures++, Math.random()));
+    };
+  }
+  function close() {
+    if (es) es.close();
+    es = null;
+    clearTimeout(retry);
+    retry = 0;
+  }
+  if (live) {
+    connect();
+    d.addEventListener("visibilitychange", function () {
+      clearTimeout(hidden);
+      if (d.hidden) hidden = setTimeout(close, goappEnv.NW_HIDDEN);
+      else if (!es && !retry && !stopped) connect();
+    });
+  }
+  // for the tests: the back-off rule, checked against news.RetryDelay
+  w.newswidget.delay = delay;
 })();

@@ -39,7 +39,7 @@ func (p *ArticlePage) OnPreRender(ctx app.Context) {
 // render (see Widget.OnMount).
 func (p *ArticlePage) OnMount(ctx app.Context) {
 	if app.IsClient {
-		p.stop = startLive(ctx, p.seq, p.cfg, func(ev news.Event) {
+		p.stop = startLive(ctx, func(ev news.Event) {
 			p.articles = news.Apply(p.articles, ev)
 			if ev.Article.ID == p.article.ID {
 				p.article, p.found = ev.Article, ev.Type == news.EventArticle

@@ -17,12 +17,12 @@ import (
 
 // startBrowser wires a mounted widget to the page around it.
 func startBrowser(ctx app.Context, w *Widget) func() {
-	var stops []func()
-	stops = append(stops, startMessages(ctx, w))
-	if w.cfg.Live {
-		stops = append(stops, startLive(ctx, w.seq, w.cfg, func(ev news.Event) { w.onEvent(ctx, ev) }, func(offline bool) { w.offline = offline }))
+	stops := []func(){
+		startMessages(ctx, w),
+		startClock(ctx, func() { w.now = time.Now() }),
+		// last: boot.js hands over what it held once the rest listens
+		startLive(ctx, func(ev news.Event) { w.onEvent(ctx, ev) }, func(offline bool) { w.offline = offline }),
 	}
-	stops = append(stops, startClock(ctx, func() { w.now = time.Now() }))
 	return func() {
 		for _, s := range stops {
 			s()
@@ -74,43 +74,11 @@ func (w *Widget) clearAnnouncement(ctx app.Context) {
 	})
 }
 
-// postToParent sends a namespaced message to the embedding page, only to the
-// origin the loader named.
-func postToParent(cfg news.Config, typ string, fields map[string]any) {
-	win := app.Window()
-	parent := win.Get("parent")
-	if cfg.Parent == "" || !parent.Truthy() || parent.Equal(win.JSValue()) {
-		return
-	}
-	msg := map[string]any{"id": cfg.ID, "type": typ}
-	for k, v := range fields {
-		msg[k] = v
-	}
-	parent.Call("postMessage", map[string]any{"newswidget": msg}, cfg.Parent)
-}
-
-// startMessages reports the widget's height to the parent whenever it
-// changes, says it is ready, and takes config messages from the parent.
+// startMessages takes config messages from the parent page. The frame's
+// boot script measures the widget and reports its size, before and after
+// the Go program wakes, and passes on the messages that woke it.
 func startMessages(ctx app.Context, w *Widget) func() {
 	win := app.Window()
-	last := -1
-	report := func() {
-		root := ctx.JSSrc()
-		if !root.Truthy() {
-			return
-		}
-		h := int(root.Call("getBoundingClientRect").Get("height").Float() + 0.999)
-		if h != last {
-			last = h
-			postToParent(w.cfg, "resize", map[string]any{"height": h})
-		}
-	}
-	onResize := app.FuncOf(func(app.Value, []app.Value) any { report(); return nil })
-	var observer app.Value
-	if ro := win.Get("ResizeObserver"); ro.Truthy() && ctx.JSSrc().Truthy() {
-		observer = ro.New(onResize)
-		observer.Call("observe", ctx.JSSrc())
-	}
 	onMessage := app.FuncOf(func(_ app.Value, args []app.Value) any {
 		e := args[0]
 		if !e.Get("source").Equal(win.Get("parent")) || e.Get("origin").String() != w.cfg.Parent {
@@ -140,14 +108,8 @@ func startMessages(ctx app.Context, w *Widget) func() {
 		return nil
 	})
 	win.Call("addEventListener", "message", onMessage)
-	postToParent(w.cfg, "ready", nil)
-	ctx.Defer(func(app.Context) { report() })
 	return func() {
-		if observer != nil && observer.Truthy() {
-			observer.Call("disconnect")
-		}
 		win.Call("removeEventListener", "message", onMessage)
-		onResize.Release()
 		onMessage.Release()
 	}
 }
@@ -198,112 +160,45 @@ func startClock(ctx app.Context, tick func()) func() {
 	return func() { close(done) }
 }
 
-// The back-off of a widget whose stream was refused or cut: a random wait
-// below a ceiling that doubles from liveRetryFirst up to liveRetryMax.
-const (
-	liveRetryFirst = 2 * time.Second
-	liveRetryMax   = 30 * time.Second
-)
-
-// LiveRetryDelay is how long a widget waits before it reconnects after its
-// failures-th refusal in a row (0 the first), for u drawn uniformly from
-// [0, 1): u times a ceiling of 2 s, 4 s, … up to 30 s ("full jitter"). A
-// crowd refused together (a server at its cap, readers behind one address
-// over its rate) comes back spread out rather than at once; the server's
-// Retry-After is not visible to an EventSource. Exported for the server's
-// test of such a crowd.
-func LiveRetryDelay(failures int, u float64) time.Duration {
-	ceil := liveRetryMax
-	if failures < 4 {
-		ceil = liveRetryFirst << failures
-	}
-	return time.Duration(u * float64(ceil))
-}
-
-// startLive subscribes to the event stream from seq on. The browser's
-// EventSource reconnects by itself, sending Last-Event-ID; when it gives up
-// (the server refused or is gone), this reconnects with jittered backoff
-// (LiveRetryDelay) from the last event seen, so nothing is missed.
-func startLive(ctx app.Context, seq int64, cfg news.Config, apply func(news.Event), setOffline func(bool)) func() {
-	win := app.Window()
-	if !win.Get("EventSource").Truthy() {
+// startLive takes the live events from the frame's boot script, which
+// holds the event stream (with its back-off and hidden-tab rules, see
+// news.RetryDelay) from page load on, so that the Go program need not run
+// until something happens. Attaching hands over what arrived before the
+// program woke; events that arrive together are applied in one update, so a
+// burst costs one render rather than one per event.
+func startLive(ctx app.Context, apply func(news.Event), setOffline func(bool)) func() {
+	boot := app.Window().Get("newswidget")
+	if !boot.Truthy() {
 		return func() {}
 	}
-	var (
-		es       app.Value
-		funcs    []app.Func
-		stopped  bool
-		failures int          // refusals since the stream was last open
-		pending  []news.Event // arrived, not yet applied
-		told     bool         // the parent heard of the current outage
-	)
-	// Events that arrive together are applied in one update, so a burst
-	// costs one render rather than one per event.
+	var pending []news.Event // arrived, not yet applied
 	flush := func(app.Context) {
 		for _, ev := range pending {
-			seq = max(seq, ev.Seq)
 			apply(ev)
 		}
 		pending = nil
 	}
-	handler := func(typ news.EventType) app.Func {
-		return app.FuncOf(func(_ app.Value, args []app.Value) any {
-			e := args[0]
-			ev, ok := decodeEvent(typ, e.Get("lastEventId").String(), e.Get("data").String())
-			if !ok {
-				return nil
-			}
+	onEvent := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		ev, ok := decodeEvent(news.EventType(args[0].String()), args[1].String(), args[2].String())
+		if ok && (ev.Type == news.EventArticle || ev.Type == news.EventDelete) {
 			if pending = append(pending, ev); len(pending) == 1 {
 				ctx.Dispatch(flush)
 			}
-			return nil
-		})
-	}
-	offline := func(v bool) {
+		}
+		return nil
+	})
+	onOffline := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		v := args[0].Truthy()
 		if setOffline != nil {
 			ctx.Dispatch(func(app.Context) { setOffline(v) })
 		}
-	}
-	onArticle, onDelete := handler(news.EventArticle), handler(news.EventDelete)
-	var connect func()
-	onOpen := app.FuncOf(func(app.Value, []app.Value) any {
-		failures, told = 0, false
-		offline(false)
 		return nil
 	})
-	onError := app.FuncOf(func(app.Value, []app.Value) any {
-		offline(true)
-		if es.Get("readyState").Int() == 2 { // CLOSED: the browser will not retry
-			es.Call("close")
-			if !told { // once an outage: the publisher's console learns why nothing moves
-				told = true
-				postToParent(cfg, "error", map[string]any{"message": "live updates: the event stream was refused or cut; retrying with backoff, the news shown stay"})
-			}
-			wait := LiveRetryDelay(failures, win.Get("Math").Call("random").Float()) // no Go generator in the wasm
-			failures++
-			ctx.After(wait, func(app.Context) {
-				if !stopped {
-					connect()
-				}
-			})
-		}
-		return nil
-	})
-	funcs = append(funcs, onArticle, onDelete, onOpen, onError)
-	connect = func() {
-		es = win.Get("EventSource").New("/api/events?since=" + strconv.FormatInt(seq, 10))
-		es.Call("addEventListener", "article", onArticle)
-		es.Call("addEventListener", "delete", onDelete)
-		es.Set("onopen", onOpen)
-		es.Set("onerror", onError)
-	}
-	connect()
+	boot.Call("attach", onEvent, onOffline)
 	return func() {
-		stopped = true
-		es.Call("close")
-		for _, f := range funcs {
-			f.Release()
-		}
+		boot.Call("attach")
+		onEvent.Release()
+		onOffline.Release()
 	}
 }
 
@@ -338,13 +233,23 @@ func InstallLinkGuard() {
 }
 
 // CapturePrerenderedPhase remembers how far the prerendered ticker had
-// scrolled, so the wasm's ticker continues from there instead of jumping
-// back to the start when it replaces the prerendered page.
+// scrolled, and whether the reader had paused it, so the wasm's ticker
+// continues from there instead of jumping back to the start when it replaces
+// the prerendered page.
 func CapturePrerenderedPhase() {
 	win := app.Window()
-	track := win.Get("document").Call("querySelector", ".nw-track")
+	doc := win.Get("document")
+	PrerenderedPaused = doc.Call("querySelector", ".nw-paused").Truthy()
+	track := doc.Call("querySelector", ".nw-track")
 	if !track.Truthy() || !win.Get("DOMMatrix").Truthy() {
 		return
+	}
+	if c := track.Call("querySelector", ".nw-copy"); c.Truthy() {
+		prerenderedLefts = itemLefts(c)
+	}
+	if a := firstAnimation(track); a.Truthy() && a.Get("playState").String() == "running" {
+		// the time the computed transform is of: the last frame's
+		prerenderedAt = doc.Get("timeline").Get("currentTime").Float()
 	}
 	m := win.Get("DOMMatrix").New(win.Call("getComputedStyle", track).Get("transform"))
 	PrerenderedPhase = m.Get("m41").Float()

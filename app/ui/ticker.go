@@ -92,6 +92,10 @@ func (t *Ticker) estimate() float64 {
 	return float64(px) / float64(speed)
 }
 
+// OnInit starts paused if the reader paused the prerendered ticker before
+// the Go program woke.
+func (t *Ticker) OnInit() { t.paused = PrerenderedPaused }
+
 func (t *Ticker) onToggle(ctx app.Context, e app.Event) {
 	t.paused = !t.paused
 }

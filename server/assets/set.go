@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"newswidget/web"
 	"newswidget/widget/loader"
@@ -44,8 +46,9 @@ func (s *Set) addHashedCopy(a *Asset) string {
 
 func (s *Set) add(a *Asset) { s.byPath[a.Path] = a }
 
-// Load builds every static asset once.
-func Load(log *slog.Logger) (*Set, error) {
+// Load builds every static asset once. hiddenClose is how long a widget
+// in a hidden tab keeps its event stream (web/boot.js).
+func Load(log *slog.Logger, hiddenClose time.Duration) (*Set, error) {
 	s := &Set{byPath: map[string]*Asset{}}
 	must := func(name string) []byte {
 		b, _ := readFS(web.FS, name)
@@ -117,14 +120,17 @@ func Load(log *slog.Logger) (*Set, error) {
 	if !ok && s.WASM != "" {
 		return nil, fmt.Errorf("web/dist/wasm_exec.js is missing beside app.wasm; run `make wasm`")
 	}
+	// Pages do not load the Go runtime's glue (FinishPage drops it): the
+	// boot script does, by its hashed name, when the Go program wakes.
 	var scripts []string
+	var execPath string
 	if ok {
 		a, err := NewAsset("/wasm_exec.js", "application/javascript; charset=utf-8", CacheRevalidate, execJS)
 		if err != nil {
 			return nil, err
 		}
 		s.add(a)
-		scripts = append(scripts, `src="/wasm_exec.js"`, `src="`+s.addHashedCopy(a)+`"`)
+		execPath = s.addHashedCopy(a)
 	}
 
 	s.Version = strings.Trim(ETagOf([]byte(s.WASM+s.CSS+loaderAsset.ETag)), `"`)
@@ -134,6 +140,8 @@ func Load(log *slog.Logger) (*Set, error) {
 		"GOAPP_ROOT_PREFIX":          "",
 		"GOAPP_INTERNAL_URLS":        "[]",
 		"GOAPP_WASM":                 s.WASM,
+		"NW_EXEC":                    execPath,
+		"NW_HIDDEN":                  strconv.FormatInt(hiddenClose.Milliseconds(), 10),
 	})
 	boot := bytes.Replace(must("boot.js"), []byte("GOAPP_ENV"), env, 1)
 	if s.WASM == "" { // nothing to boot: keep the page static
@@ -144,8 +152,8 @@ func Load(log *slog.Logger) (*Set, error) {
 		return nil, err
 	}
 	s.add(bootAsset)
-	// Pages name the hashed copies, so a returning reader's browser starts
-	// the wasm without revalidating either script first.
+	// Pages name the boot script's hashed copy, so a returning reader's
+	// browser runs it without revalidating it first.
 	scripts = append(scripts, `src="/app.js"`, `src="`+s.addHashedCopy(bootAsset)+`"`)
 	s.scripts = strings.NewReplacer(scripts...)
 
@@ -167,16 +175,22 @@ func Load(log *slog.Logger) (*Set, error) {
 
 // FinishPage puts a page rendered by go-app in its final form: the
 // stylesheet links replaced with the styles themselves, where the first
-// link was, the scripts named by their hashed copies, and no manifest link
+// link was, the boot script named by its hashed copy, no wasm_exec.js (the
+// boot script loads it when the Go program wakes), and no manifest link
 // (a frame is never installed as an app, and a CSP manifest-src for it is
 // a directive WebKit does not know and logs in every frame).
 func (s *Set) FinishPage(page []byte) []byte {
 	page = manifestLink.ReplaceAll(page, nil)
+	page = execScript.ReplaceAll(page, nil)
 	return s.inlineStyles([]byte(s.scripts.Replace(string(page))))
 }
 
 // manifestLink matches the web app manifest link go-app puts in a page.
 var manifestLink = regexp.MustCompile(`<link\b[^>]*\brel="manifest"[^>]*>\n?`)
+
+// execScript matches go-app's script element for the Go runtime's glue,
+// which the boot script loads when the Go program wakes.
+var execScript = regexp.MustCompile(`<script\b[^>]*\bsrc="/wasm_exec\.js"[^>]*></script>\n?`)
 
 func (s *Set) inlineStyles(page []byte) []byte {
 	links := s.styleLinks.FindAllIndex(page, -1)

@@ -3,6 +3,7 @@ package assets
 import (
 	"io"
 	"log/slog"
+	"time"
 )
 
 // Size is the bytes of one bundle file as sent: raw, gzip and brotli.
@@ -15,7 +16,7 @@ type Size struct {
 // server sends them (minified, precompressed), for `make size` and the
 // budgets in the tests and the benchmark.
 func BundleSizes() ([]Size, error) {
-	st, err := Load(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := Load(slog.New(slog.NewTextHandler(io.Discard, nil)), time.Minute)
 	if err != nil {
 		return nil, err
 	}

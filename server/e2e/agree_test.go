@@ -22,7 +22,7 @@ func TestPrerenderMatchesWasm(t *testing.T) {
 			open(t, b, host)
 			// the frame of this host page: its URL names the page's origin
 			f := b.frame(t, url.QueryEscape(strings.TrimPrefix(host, "http://")))
-			waitWasm(t, f)
+			wakeGo(t, f)
 			var got string
 			eval(t, f, `document.querySelector(".nw").textContent`, &got)
 			if got = squash(got); got != want {

@@ -36,7 +36,7 @@ func TestTwoWidgetsSideBySide(t *testing.T) {
 	}
 
 	ticker := b.frame(t, "id=w1")
-	waitJS(t, ticker, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitBoot(t, ticker)
 	var hasList, hasTicker bool
 	var bg string
 	eval(t, ticker, `!!document.querySelector(".nw-list")`, &hasList)
@@ -47,7 +47,7 @@ func TestTwoWidgetsSideBySide(t *testing.T) {
 	}
 
 	list := b.frame(t, "id=w2")
-	waitJS(t, list, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitBoot(t, list)
 	var items int
 	var label string
 	eval(t, list, `document.querySelectorAll(".nw-item").length`, &items)
@@ -93,7 +93,7 @@ func TestNoLayoutShift(t *testing.T) {
 	b := newBrowser(t)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitWasm(t, f)
+	waitBoot(t, f)
 	time.Sleep(time.Second) // resize messages and any late shifts
 	var cls float64
 	var boxH, contentH float64
@@ -171,7 +171,7 @@ func TestMountUpdateDestroy(t *testing.T) {
 	eval(t, b.ctx, `document.querySelectorAll(".newswidget").forEach(function(e){e.remove()}),0`, &n)
 	eval(t, b.ctx, `window.__w=NewsWidget.mount(document.getElementById("slot"),{layout:"list",limit:"2",loading:"eager"}),1`, &n)
 	f := b.frame(t, "layout=list")
-	waitWasm(t, f)
+	waitBoot(t, f)
 	waitJS(t, f, `document.querySelectorAll(".nw-item").length===2`, 5*time.Second)
 	// A message that claims to be the frame's but comes from elsewhere (the
 	// page itself) is ignored.

@@ -147,6 +147,25 @@ func (b *browser) lines(prefix string) []string {
 	return out
 }
 
+// told waits, up to within, for the host page's console to carry a
+// warning containing text (the loader's word from a frame), and returns
+// every such line.
+func (b *browser) told(text string, within time.Duration) []string {
+	deadline := time.Now().Add(within)
+	for {
+		var out []string
+		for _, l := range b.lines("warning: page:") {
+			if strings.Contains(l, text) {
+				out = append(out, l)
+			}
+		}
+		if len(out) > 0 || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // noPageErrors fails the test on any exception or console error recorded.
 func (b *browser) noPageErrors(t *testing.T) {
 	t.Helper()
@@ -258,22 +277,39 @@ func profileDir(t *testing.T) string {
 func fmtSscan(s string, f *float64) (int, error) { return fmt.Sscan(s, f) }
 
 // openWidget opens a publisher's page with the tag (and attrs) in a new
-// browser, and returns the browser and the widget's frame once the wasm has
-// taken over from the prerender.
+// browser, and returns the browser and the widget's frame once its boot
+// script runs: the prerendered widget, live, with its Go program asleep.
 func openWidget(t *testing.T, ws *widgetServer, attrs string, opts ...chromedp.ExecAllocatorOption) (*browser, context.Context) {
 	t.Helper()
 	host := hostPage(t, hostHTML(ws.URL, attrs))
 	b := newBrowser(t, opts...)
 	open(t, b, host)
 	f := b.frame(t, "/embed")
-	waitWasm(t, f)
+	waitBoot(t, f)
 	return b, f
 }
 
-// waitWasm waits for the wasm's own render, which marks the root data-wasm.
-func waitWasm(t *testing.T, f context.Context) {
+// waitBoot waits for the frame's boot script (web/boot.js), which holds
+// the stream, the size and the pause button until the Go program wakes.
+func waitBoot(t *testing.T, f context.Context) {
 	t.Helper()
-	waitJS(t, f, `document.querySelector(".nw[data-wasm]")`, 20*time.Second)
+	waitJS(t, f, `window.newswidget && document.querySelector(".nw")`, 20*time.Second)
+}
+
+// wakeGo wakes the frame's Go program as a reader's press on the widget
+// does, and waits for its own render (which marks the root data-wasm) and
+// its taking over from the boot script.
+func wakeGo(t *testing.T, f context.Context) {
+	t.Helper()
+	waitBoot(t, f)
+	eval(t, f, `document.querySelector(".nw").dispatchEvent(new PointerEvent("pointerdown", {bubbles: true})), 1`, nil)
+	waitGo(t, f)
+}
+
+// waitGo waits until the frame's Go program runs the widget.
+func waitGo(t *testing.T, f context.Context) {
+	t.Helper()
+	waitJS(t, f, `document.documentElement.dataset.nwGo == "running" && document.querySelector(".nw[data-wasm]")`, 20*time.Second)
 }
 
 // evalAsync evaluates a JS expression that yields a promise, into out.

@@ -42,7 +42,7 @@ func TestLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := b.frame(t, "/embed")
-	waitWasm(t, f) // the wasm runs
+	waitBoot(t, f) // the boot script holds the stream
 	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
 	// the stream is open before we publish
 	deadline := time.Now().Add(5 * time.Second)
@@ -50,10 +50,20 @@ func TestLiveUpdates(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	// A published flash headline reaches the ticker and the list within a
-	// second, without a reload; the live region announces it.
+	// The Go program sleeps until news comes: a published flash headline
+	// wakes it and reaches the ticker and the list without a reload; once
+	// awake, the next one comes within a second. The live region announces
+	// them.
 	var navs int
 	eval(t, f, `performance.getEntriesByType("navigation").length`, &navs)
+	var asleep bool
+	eval(t, f, `!document.documentElement.dataset.nwGo && !document.querySelector(".nw[data-wasm]")`, &asleep)
+	if !asleep {
+		t.Error("the Go program started before any news or interaction")
+	}
+	publish(t, ws, map[string]any{"title": "Live: ministers meet on KFOR", "summary": "A live test headline.", "flash": true, "source": "REL"})
+	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("Live: ministers meet on KFOR")`, 10*time.Second)
+	waitGo(t, f)
 	start := time.Now()
 	publish(t, ws, map[string]any{"title": "Live: ministers agree on KFOR", "summary": "A live test headline.", "flash": true, "source": "REL"})
 	waitJS(t, f, `document.querySelector(".nw-ticker").textContent.includes("Live: ministers agree on KFOR")`, 3*time.Second)
@@ -63,8 +73,8 @@ func TestLiveUpdates(t *testing.T) {
 	waitJS(t, f, `document.querySelector(".nw-item .nw-title").textContent==="Live: ministers agree on KFOR"`, time.Second)
 	var announce string
 	eval(t, f, `document.querySelector(".nw-status").textContent`, &announce)
-	if announce != "1 new article" {
-		t.Errorf("live region: got %q, want \"1 new article\"", announce)
+	if announce != "2 new articles" {
+		t.Errorf("live region: got %q, want \"2 new articles\"", announce)
 	}
 	var navsAfter int
 	eval(t, f, `performance.getEntriesByType("navigation").length`, &navsAfter)
@@ -203,7 +213,6 @@ func TestStreamRefusedTellsThePublisher(t *testing.T) {
 		t.Fatalf("the test's own stream: status %d, want 200", resp.StatusCode)
 	}
 	b, f := openWidget(t, ws, `data-loading="eager"`)
-	waitJS(t, f, `document.querySelector(".nw-offline")`, 10*time.Second)
 	time.Sleep(4 * time.Second) // a retry within 2 s (jittered), refused too, maybe another
 	var told []string
 	for _, l := range b.lines("warning: page:") {
@@ -214,6 +223,9 @@ func TestStreamRefusedTellsThePublisher(t *testing.T) {
 	if len(told) != 1 {
 		t.Errorf("host console: got %d warnings of the refused stream, want 1: %q", len(told), b.lines("warning:"))
 	}
+	// the Go program, once woken, shows the reader the stream is down
+	wakeGo(t, f)
+	waitJS(t, f, `document.querySelector(".nw-offline")`, 5*time.Second)
 	var items int
 	eval(t, f, `document.querySelectorAll(".nw-item").length`, &items)
 	if items != 10 {
@@ -234,17 +246,10 @@ func TestWasmFailureTellsThePublisher(t *testing.T) {
 		t.Fatal(err)
 	}
 	open(t, b, ws.URL+"/")
-	deadline := time.Now().Add(15 * time.Second)
-	var told []string
-	for len(told) == 0 && time.Now().Before(deadline) {
-		for _, l := range b.lines("warning: page:") {
-			if strings.Contains(l, "newswidget: the widget's wasm failed to load") {
-				told = append(told, l)
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(told) != 1 {
+	// a reader's press on the preview wakes its Go program, whose download fails
+	waitJS(t, b.ctx, `document.querySelector("#preview iframe").contentWindow.newswidget`, 20*time.Second)
+	eval(t, b.ctx, `document.querySelector("#preview iframe").contentDocument.querySelector(".nw").dispatchEvent(new PointerEvent("pointerdown", {bubbles: true})), 1`, nil)
+	if told := b.told("newswidget: the widget's wasm failed to load", 15*time.Second); len(told) != 1 {
 		t.Fatalf("host console: got %d warnings of the failed wasm, want 1: %q", len(told), b.lines("warning:"))
 	}
 	doc := `document.querySelector("#preview iframe").contentDocument`

@@ -21,7 +21,7 @@ func TestScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := b.frame(t, "/embed")
-	waitWasm(t, f)
+	waitBoot(t, f)
 	time.Sleep(1500 * time.Millisecond) // let the ticker scroll a little and the frame settle
 	var png []byte
 	if err := chromedp.Run(b.ctx, chromedp.FullScreenshot(&png, 100)); err != nil {

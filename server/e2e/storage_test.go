@@ -33,7 +33,7 @@ func TestStoragelessFrame(t *testing.T) {
 			t.Logf("browser log:\n%s", strings.Join(b.lines(""), "\n"))
 		}
 	})
-	waitWasm(t, f)
+	wakeGo(t, f)
 	// The wasm put its in-memory stand-in in place: a data property where
 	// the browser has an accessor, which it does only when storage threw.
 	var blocked bool

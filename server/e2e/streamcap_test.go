@@ -26,6 +26,7 @@ func TestLiveWaitsForAStreamSlot(t *testing.T) {
 		t.Fatalf("the test's own stream: status %d, want 200", held.StatusCode)
 	}
 	b, f := openWidget(t, ws, `data-loading="eager"`)
+	wakeGo(t, f) // the reader looks: the Go program shows the stream is down
 	waitJS(t, f, `document.querySelector(".nw-offline")`, 10*time.Second)
 	var items int
 	eval(t, f, `document.querySelectorAll(".nw-item").length`, &items)

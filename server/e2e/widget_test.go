@@ -57,9 +57,9 @@ func TestWidgetEndToEnd(t *testing.T) {
 		t.Errorf("Latest news shows %d items, want the seed articles", items)
 	}
 
-	// go-app's engine has taken over: its first render drops the embedded
-	// data element, and the pause button (a go-app event handler) works.
-	waitWasm(t, f)
+	// The prerendered widget, held by its boot script; the Go program
+	// sleeps until the reader presses the pause button below.
+	waitBoot(t, f)
 
 	// The iframe is exactly as tall as its content.
 	waitJS(t, b.ctx, `(function(){var h=document.querySelector(".newswidget").getBoundingClientRect().height;return h>100})()`, 5*time.Second)
@@ -97,12 +97,22 @@ func TestWidgetEndToEnd(t *testing.T) {
 	if err := chromedp.Run(f, chromedp.Click(".nw-toggle", chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, f, `document.querySelector(".nw-toggle").getAttribute("aria-pressed")==="true"`, 5*time.Second)
+	// at once, before the Go program the press wakes has started
+	var pressed struct{ Pressed, State, Go string }
+	eval(t, f, `({pressed: document.querySelector(".nw-toggle").getAttribute("aria-pressed"),
+		state: getComputedStyle(document.querySelector(".nw-track")).animationPlayState,
+		go: document.documentElement.dataset.nwGo || ""})`, &pressed)
+	if pressed.Pressed != "true" || pressed.State != "paused" || pressed.Go == "running" {
+		t.Errorf("just after the press: aria-pressed %q, animation %q, Go program %q; want true, paused, not yet running", pressed.Pressed, pressed.State, pressed.Go)
+	}
+	// and once it runs, the ticker stays paused
+	waitGo(t, f)
 	if err := chromedp.Run(b.ctx, away); err != nil {
 		t.Fatal(err)
 	}
-	if moving() {
-		t.Error("the ticker still moves after the pause button was pressed")
+	eval(t, f, `document.querySelector(".nw-toggle").getAttribute("aria-pressed")`, &pressed.Pressed)
+	if pressed.Pressed != "true" || moving() {
+		t.Errorf("the ticker moves (aria-pressed %q) after the pause button was pressed and the Go program woke", pressed.Pressed)
 	}
 	var hiddenCopy string
 	eval(t, f, `document.querySelectorAll(".nw-copy")[1].getAttribute("aria-hidden")`, &hiddenCopy)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"newswidget/app/news"
 	"newswidget/server"
 	"newswidget/server/feed"
 )
@@ -57,6 +58,7 @@ func show(c config) map[string]string {
 		"publish-limit": c.publishLimit.String(),
 		"max-streams":   strconv.Itoa(c.maxStreams),
 		"public-url":    c.publicURL,
+		"hidden-close":  c.hiddenClose.String(),
 	}
 }
 
@@ -71,7 +73,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 		"addr": "localhost:8080", "data": "./data", "admin-token": "", "origins": "", "feed": "",
 		"feed-interval": feed.DefaultInterval.String(), "postgres": "", "trust-proxy": "false",
 		"events-limit": server.DefaultEventsLimit.String(), "publish-limit": server.DefaultPublishLimit.String(),
-		"public-url": "http://localhost:8080", "max-streams": "0",
+		"public-url": "http://localhost:8080", "max-streams": "0", "hidden-close": news.HiddenGrace.String(),
 	}
 	got := show(c)
 	for _, name := range flagNames {

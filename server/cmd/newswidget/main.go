@@ -92,6 +92,7 @@ type config struct {
 	trustProxy                       bool
 	eventsLimit, publishLimit        server.RateLimit
 	maxStreams                       int // 0: derived from the descriptor limit
+	hiddenClose                      time.Duration
 }
 
 // parseFlags reads the server's flags from args and the environment.
@@ -116,6 +117,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "the server is behind a reverse proxy or CDN: rate limits count the client in X-Forwarded-For")
 	fs.Var(limitFlag{&c.eventsLimit}, "events-limit", "event-stream connects allowed per client: `BURST+RATE/s`, or off")
 	fs.Var(limitFlag{&c.publishLimit}, "publish-limit", "publishing requests allowed per client: `BURST+RATE/s`, or off")
+	fs.DurationVar(&c.hiddenClose, "hidden-close", news.HiddenGrace, "how long a widget in a hidden tab keeps its event stream, `DURATION`; shown again, it resumes from the last event")
 	fs.IntVar(&c.maxStreams, "max-streams", 0, "concurrent event streams allowed, `N` (one client address: a quarter); over it, 503 with Retry-After. 0 derives it from the open-file limit, keeping a reserve for other requests")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
@@ -145,6 +147,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	if c.maxStreams < 0 {
 		return c, fmt.Errorf("-max-streams: %d is not a number of streams (0 derives it from the open-file limit)", c.maxStreams)
+	}
+	if c.hiddenClose <= 0 {
+		return c, fmt.Errorf("-hidden-close: %v is not a positive duration", c.hiddenClose)
 	}
 	if c.publicURL == "" {
 		c.publicURL = server.PublicURLFromAddr(c.addr)
@@ -232,7 +237,8 @@ func wire(ctx context.Context, c config, log *slog.Logger) (_ *instance, err err
 	}
 
 	opts := server.Options{Store: in.store, AdminToken: c.adminToken, PublicURL: c.publicURL, Origins: c.origins, Logger: log,
-		TrustProxy: c.trustProxy, EventsLimit: c.eventsLimit, PublishLimit: c.publishLimit, MaxStreams: in.c.maxStreams}
+		TrustProxy: c.trustProxy, EventsLimit: c.eventsLimit, PublishLimit: c.publishLimit, MaxStreams: in.c.maxStreams,
+		HiddenClose: c.hiddenClose}
 	if len(c.feeds) > 0 {
 		opts.Health = func() any { return in.poller.Status() }
 	}

@@ -1,12 +1,12 @@
-package ui
+package news
 
 import (
 	"testing"
 	"time"
 )
 
-// TestLiveRetryDelay: full jitter under a ceiling of 2 s that doubles to 30 s.
-func TestLiveRetryDelay(t *testing.T) {
+// TestRetryDelay: full jitter under a ceiling of 2 s that doubles to 30 s.
+func TestRetryDelay(t *testing.T) {
 	tests := []struct {
 		failures int
 		u        float64
@@ -23,8 +23,8 @@ func TestLiveRetryDelay(t *testing.T) {
 		{1 << 20, 0.5, 15 * time.Second}, // no overflow however long the outage
 	}
 	for _, tt := range tests {
-		if got := LiveRetryDelay(tt.failures, tt.u); got != tt.want {
-			t.Errorf("LiveRetryDelay(%d, %v): got %v, want %v", tt.failures, tt.u, got, tt.want)
+		if got := RetryDelay(tt.failures, tt.u); got != tt.want {
+			t.Errorf("RetryDelay(%d, %v): got %v, want %v", tt.failures, tt.u, got, tt.want)
 		}
 	}
 }
