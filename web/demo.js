@@ -1,5 +1,9 @@
 // The configurator: every form field is a data attribute; the preview is
-// mounted through NewsWidget.mount and the tag is rebuilt as fields change.
+// mounted through NewsWidget.mount and the snippet is rebuilt as fields
+// change. The snippet is the loader's tag (async: it may go anywhere, or
+// come from a tag manager) and the widget's element, which holds the
+// widget's height inline, so the publisher's page is drawn with the space
+// already there and never moves.
 (function () {
   var form = document.getElementById("options");
   var preview = document.getElementById("preview");
@@ -20,10 +24,25 @@
     return v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   }
 
+  // number is the loader's rule for a whole number of lo..hi (0: refused)
+  function number(v, lo, hi) {
+    v = String(v).trim().replace(/px$/, "");
+    return /^[+-]?\d+$/.test(v) && +v >= lo && +v <= hi ? +v : 0;
+  }
+
+  // height is what the loader reserves for these options (reserved() in
+  // widget/loader/loader.js), a refused value counting as its default: the
+  // frame's border 2, the ticker 44, the list heading 42 and 117 a row.
+  function height(o) {
+    var layout = o.layout || "both", limit = number(o.limit, 1, 50) || 10;
+    return number(o.height, 40, 4000) || 2 + (layout != "list") * 44 + (layout != "ticker") * (42 + 117 * limit);
+  }
+
   function render() {
     var o = options(), attrs = "";
     for (var k in o) attrs += " data-" + k + '="' + escapeAttr(o[k]) + '"';
-    tag.textContent = '<script src="' + location.origin + '/widget.js"' + attrs + "></" + "script>";
+    tag.textContent = '<script src="' + location.origin + '/widget.js" async></' + 'script>\n' +
+      "<div data-news-widget" + attrs + ' style="height:' + height(o) + 'px"></div>';
     if (!window.NewsWidget) return;
     // the loader mounted the preview from its data attributes; remount it
     if (preview.newswidget) preview.newswidget.destroy();

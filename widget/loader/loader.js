@@ -4,10 +4,7 @@
    Kept small on purpose: it is a guest on every publisher's page. */
 (() => {
   const w = window, d = document, NS = "newswidget", me = d.currentScript;
-  if (w.NewsWidget) { // loaded twice: reuse the first copy
-    w.NewsWidget._tag(me);
-    return w.NewsWidget.scan();
-  }
+  if (w.NewsWidget) return w.NewsWidget._tag(me); // loaded twice: reuse the first copy
   const ORIGIN = new URL(me.src).origin;
   const low = v => String(v).trim().toLowerCase();
   const oneOf = list => v => list.split(" ").includes(v = low(v)) ? v : null;
@@ -51,21 +48,20 @@
   };
   const attrs = el => {
     const o = {};
-    for (const k in RULES) if (el.hasAttribute("data-" + k)) o[k] = el.getAttribute("data-" + k);
+    for (const k in RULES) { const v = el.getAttribute("data-" + k); if (v != null) o[k] = v }
     return o;
   };
   // reserved is the height held before the widget measures itself, exact
   // when there are enough articles: the frame's CSS fixes its border (2px),
   // the ticker (44), the list heading (42) and each row (117).
   const reserved = c => +c.height || 2 + (c.layout != "list") * 44 + (c.layout != "ticker") * (42 + 117 * c.limit);
-  const src = (c, id) => ORIGIN + "/embed?" + new URLSearchParams(Object.entries(c)
-    .filter(([k, v]) => k != "target" && v !== (k == "locale" ? "en" : RULES[k][0]))
-    .concat([["id", id], ["parent", location.origin]]));
+  const src = (c, id) => ORIGIN + "/embed?" + new URLSearchParams([...Object.entries(c)
+    .filter(([k, v]) => k != "target" && v !== (k == "locale" ? "en" : RULES[k][0])), ["id", id], ["parent", location.origin]]);
 
   const all = {};
   let count = 0;
   const onMessage = e => {
-    const m = e.data && e.data[NS], x = m && all[m.id];
+    const m = e.data?.[NS], x = m && all[m.id];
     if (!x || e.origin !== ORIGIN || e.source !== x.frame.contentWindow) return;
     // the first size it reports means the widget is drawn: the placeholder goes
     if (m.type == "resize" && m.height > 0) x.ready = x.box.style.cssText = "height:" + Math.ceil(m.height) + "px";
@@ -76,7 +72,7 @@
   // mount puts a widget into element, or right after it for the script tag.
   const mount = (element, options, after) => {
     if (!element || element[NS]) return element?.[NS];
-    let cfg = parse(Object.assign(attrs(element), options)), id = "w" + ++count, host = element;
+    let cfg = parse({ ...attrs(element), ...options }), id = "w" + ++count, host = element;
     if (cfg.target) {
       try { host = d.querySelector(cfg.target) || element; } catch (_) {}
       if (host == element) warn("target", cfg.target, "");
@@ -84,12 +80,16 @@
     }
     const box = d.createElement("div"), frame = d.createElement("iframe");
     box.className = NS;
-    box.style.cssText = "background:#8881;height:" + reserved(cfg) + "px";
+    // a height the publisher's page holds inline (the configurator's snippet
+    // does, so the page is drawn with the space there before this script
+    // runs) stays held, by the box, until the widget reports its own
+    box.style.cssText = "background:#8881;height:" + (host.style.height || reserved(cfg) + "px");
+    host.style.height = "";
     // the frame's colour scheme, so no opaque canvas shows behind it
     frame.style.cssText = "border:0;width:100%;height:100%;display:block;color-scheme:" + (cfg.theme == "auto" ? "light dark" : cfg.theme);
     frame.title = cfg["ticker-label"] || "Flash News";
     frame.loading = cfg.loading;
-    frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation");
+    frame.sandbox = "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation";
     frame.src = src(cfg, id);
     after ? host.after(box) : host.append(box);
     // the space is held now; the frame (the costly part) comes in a task of its own
@@ -98,7 +98,7 @@
     return element[NS] = {
       // a drawn widget changes in place; one not loaded yet just loads the new options
       update(o) {
-        cfg = parse(Object.assign({}, cfg, o));
+        cfg = parse({ ...cfg, ...o });
         if (o.height || o.limit || o.layout) box.style.height = reserved(cfg) + "px";
         x.ready ? frame.contentWindow.postMessage({ [NS]: { id, type: "config", options: cfg } }, ORIGIN) : frame.src = src(cfg, id);
       },
@@ -110,14 +110,20 @@
     };
   };
   const scan = () => d.querySelectorAll("[data-news-widget]").forEach(el => mount(el));
-  // _tag mounts a widget right after a loader tag in the body, at once, so
-  // nothing below it is drawn before its space is held; a tag with no
-  // options on a page that places its widgets with [data-news-widget] (or a
-  // tag in the head) only loads the library.
-  const _tag = el => !el.closest("head") && (Object.keys(attrs(el)).length || !d.querySelector("[data-news-widget]")) && mount(el, {}, 1);
+  // _tag runs for a loader tag, again once the page is parsed. It mounts
+  // the [data-news-widget] elements already there, and a widget right after
+  // a tag in the body: at once, so nothing drawn below either moves. A tag
+  // with no options on a page that places its widgets with [data-news-widget]
+  // (or a tag in the head) only loads the library; an async one can only
+  // tell once the page is parsed (readyState "interactive" or "complete",
+  // both < "l"), as the elements may come after it.
+  const _tag = (el, now = !el.async || d.readyState < "l") => {
+    scan();
+    d.addEventListener("DOMContentLoaded", () => _tag(el, 1));
+    el.closest("head") || (Object.keys(attrs(el))[0] || now && !d.querySelector("[data-news-widget]")) && mount(el, {}, 1);
+  };
   // one listener serves every instance; a message names its instance
   w.addEventListener("message", onMessage);
   w.NewsWidget = { mount, scan, _tag };
   _tag(me);
-  d.readyState == "loading" ? d.addEventListener("DOMContentLoaded", scan) : scan();
 })();
