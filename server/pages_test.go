@@ -99,11 +99,11 @@ func TestEmbedPage(t *testing.T) {
 		t.Errorf("embedded articles: got %v, want the %d seed articles", got, seedCount)
 	}
 	// The page loads the boot script (/app.js) and nothing of the Go
-	// program: no wasm_exec.js, no wasm preload. The boot script loads
+	// program: no wasm_exec.js, no wasm preload, no loading overlay. The boot script loads
 	// them when the program wakes. Both by content-hashed names,
 	// immutable, so a returning reader revalidates nothing; each is the
 	// fixed name's script. (go-app writes attributes in map order.)
-	if m := regexp.MustCompile(`wasm_exec|\.wasm`).Find(r.Body); m != nil {
+	if m := regexp.MustCompile(`wasm_exec|\.wasm|id="app-wasm-loader"`).Find(r.Body); m != nil {
 		t.Errorf("the page names the Go program (%s) before it wakes", m)
 	}
 	boot := regexp.MustCompile(`<script[^>]* src="(/web/app\.[0-9a-f]{10}\.js)"`).FindSubmatch(r.Body)

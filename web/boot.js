@@ -43,8 +43,6 @@ try { new BroadcastChannel("newswidget").close(); } catch (e) { window.Broadcast
 (function () {
   var w = window, d = document, root = d.documentElement, q = new URLSearchParams(location.search);
   var parentOrigin = q.get("parent"), id = q.get("id");
-  var loader = d.getElementById("app-wasm-loader");
-  if (loader) loader.remove();
 
   // tell posts a namespaced message to the page that embeds the frame, only
   // to the origin the loader named in the frame's address.

@@ -143,10 +143,9 @@ func Load(log *slog.Logger, hiddenClose time.Duration) (*Set, error) {
 		"NW_EXEC":                    execPath,
 		"NW_HIDDEN":                  strconv.FormatInt(hiddenClose.Milliseconds(), 10),
 	})
+	// Without a wasm (GOAPP_WASM empty) the boot script still sizes the
+	// frame and runs the pause button; it wakes nothing.
 	boot := bytes.Replace(must("boot.js"), []byte("GOAPP_ENV"), env, 1)
-	if s.WASM == "" { // nothing to boot: keep the page static
-		boot = []byte(`var l=document.getElementById("app-wasm-loader");l&&l.remove();`)
-	}
 	bootAsset, err := NewAsset("/app.js", "application/javascript; charset=utf-8", CacheRevalidate, boot)
 	if err != nil {
 		return nil, err
@@ -176,17 +175,23 @@ func Load(log *slog.Logger, hiddenClose time.Duration) (*Set, error) {
 // FinishPage puts a page rendered by go-app in its final form: the
 // stylesheet links replaced with the styles themselves, where the first
 // link was, the boot script named by its hashed copy, no wasm_exec.js (the
-// boot script loads it when the Go program wakes), and no manifest link
+// boot script loads it when the Go program wakes), no loading overlay, and
+// no manifest link
 // (a frame is never installed as an app, and a CSP manifest-src for it is
 // a directive WebKit does not know and logs in every frame).
 func (s *Set) FinishPage(page []byte) []byte {
 	page = manifestLink.ReplaceAll(page, nil)
 	page = execScript.ReplaceAll(page, nil)
+	page = loaderOverlay.ReplaceAll(page, nil)
 	return s.inlineStyles([]byte(s.scripts.Replace(string(page))))
 }
 
 // manifestLink matches the web app manifest link go-app puts in a page.
 var manifestLink = regexp.MustCompile(`<link\b[^>]*\brel="manifest"[^>]*>\n?`)
+
+// loaderOverlay matches go-app's loading overlay, which would hide the
+// prerendered widget and fetch an icon for nothing: the page is the widget.
+var loaderOverlay = regexp.MustCompile(`(?s)<aside\b[^>]*\bid="app-wasm-loader"[^>]*>.*?</aside>\n?`)
 
 // execScript matches go-app's script element for the Go runtime's glue,
 // which the boot script loads when the Go program wakes.
