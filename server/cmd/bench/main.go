@@ -16,7 +16,9 @@
 // a frame's memory after 1,000 live updates (6); GET /api/articles and its
 // revalidation under wrk beside nginx (7, 8); 10,000 event-stream
 // subscribers (9); the server's start to its first byte (10); a soak of the
-// API and 10,000 subscribers under steady publishing (11). Every load
+// API and 10,000 subscribers under steady publishing (11); the widget as a
+// light guest of the publisher's page, its frame in the page's renderer
+// process at 4× CPU slowdown (12). Every load
 // goes to loopback addresses only, and every loop is bounded in count and
 // time. Timed figures are medians of several runs: the machine is noisy.
 package main
@@ -57,7 +59,7 @@ func main() {
 	out := flag.String("out", "", "write the JSON report to `FILE` (default bin/bench.json)")
 	quick := flag.Bool("quick", false, "fewer and shorter runs, for working on the harness")
 	runs := flag.Int("runs", 0, "repeat the browser and start-up measurements `N` times (default 7; 3 with -quick)")
-	only := flag.String("only", "", "measure only these figures, comma-separated `LIST` of 1–11")
+	only := flag.String("only", "", "measure only these figures, comma-separated `LIST` of 1–12")
 	soak := flag.Duration("soak", 0, "hold the soak (figure 11) for `DURATION` (default 3m; 30s with -quick; at most 15m)")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), `Usage: go run ./server/cmd/bench [flags]   (or: make bench BENCH_FLAGS="...")
@@ -195,7 +197,7 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 	phase("startup", []int{10}, []string{"10a", "10b"}, true, func() { measureStartup(ctx, rep, env) })
 	phase("throughput", []int{7, 8}, []string{"7", "8"}, true, func() { measureThroughput(ctx, rep, env) })
 	phase("sse", []int{9}, []string{"9a", "9b", "9c"}, true, func() { measureSSE(ctx, rep, env) })
-	if wants(3, 4, 5, 6) {
+	if wants(3, 4, 5, 6, 12) {
 		browserIDs := []string{"3", "4a", "4b", "5a", "5b", "5c"}
 		chromium, chromeErr := chromiumPath(ctx)
 		env.chromium = chromium
@@ -221,9 +223,15 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 			if wants(6) {
 				rep.fail("6", "widget frame memory after 1,000 live updates", chromeErr)
 			}
+			if wants(12) {
+				for _, id := range []string{"12a", "12b", "12c", "12d", "12e", "12f", "12g"} {
+					rep.fail(id, "light guest figures", setupErr)
+				}
+			}
 		} else {
 			phase("browser", []int{3, 4, 5}, browserIDs, true, func() { measureBrowser(ctx, rep, env, anchorURL, hostURL) })
 			phase("memory", []int{6}, []string{"6"}, true, func() { measureMemory(ctx, rep, env, hostURL) })
+			phase("guest", []int{12}, []string{"12a", "12b", "12c", "12d", "12e", "12f", "12g"}, true, func() { measureGuest(ctx, rep, env, anchorURL, hostURL) })
 			stopAnchor()
 			stopHost()
 		}
