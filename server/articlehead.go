@@ -77,6 +77,8 @@ type (
 		MainEntityOfPage ldThing  `json:"mainEntityOfPage"`
 		URL              string   `json:"url"`
 		IsBasedOn        string   `json:"isBasedOn,omitempty"`
+		Expires          string   `json:"expires,omitempty"`
+		Correction       string   `json:"correction,omitempty"`
 	}
 	ldOrg struct {
 		Type string   `json:"@type"`
@@ -124,5 +126,9 @@ func (s *Server) newsArticleLD(a news.Article) ldNewsArticle {
 	if news.IsWebURL(a.URL) {
 		ld.IsBasedOn = a.URL
 	}
+	if !a.ExpiresAt.IsZero() {
+		ld.Expires = feedTime(a.ExpiresAt)
+	}
+	ld.Correction = a.Correction
 	return ld
 }

@@ -74,7 +74,8 @@ func TestPagesIgnoreTheRequestHost(t *testing.T) {
 			attackerBody, _ := io.ReadAll(attacker.Body)
 			reader := ts.get(t, path, nil)
 			for who, body := range map[string]string{"attacker": string(attackerBody), "reader": string(reader.Body)} {
-				for _, bad := range []string{"evil", "plaintext", `x"`, "666"} {
+				// ":666", not "666", which a content-hashed script name may hold
+				for _, bad := range []string{"evil", "plaintext", `x"`, ":666"} {
 					if strings.Contains(body, bad) {
 						t.Errorf("%s's page holds %q from the request's host", who, bad)
 					}

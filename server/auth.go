@@ -2,10 +2,8 @@ package server
 
 import (
 	"cmp"
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -52,6 +50,8 @@ type authGuard struct {
 	timer   *time.Timer
 }
 
+// newAuthGuard returns a guard with the budget l; with a nil log it
+// summarises nothing.
 func newAuthGuard(l RateLimit, log *slog.Logger) *authGuard {
 	g := &authGuard{log: log, blocked: map[netip.Addr]time.Time{}, failed: map[netip.Addr]int{}}
 	if l, on := l.resolve(DefaultAuthFailureLimit); on {
@@ -101,7 +101,7 @@ func (g *authGuard) fail(client, peer netip.Addr, spend bool) {
 	if len(g.failed) < 1024 || g.failed[client] > 0 {
 		g.failed[client]++
 	}
-	if g.timer == nil { // the first failure of a window is logged when it ends
+	if g.timer == nil && g.log != nil { // the first failure of a window is logged when it ends
 		g.timer = time.AfterFunc(authLogEvery, g.summarise)
 	}
 }
@@ -129,28 +129,15 @@ func (g *authGuard) summarise() {
 		}
 		b.WriteString(c.addr.String() + "×" + strconv.Itoa(c.n))
 	}
-	g.log.Warn("failed publishing authorisations (wrong or refused tokens)", "count", total, "clients", len(failed), "top", b.String(), "window", authLogEvery)
+	g.log.Warn("failed publishing authorisations (wrong or refused tokens and passwords)", "count", total, "clients", len(failed), "top", b.String(), "window", authLogEvery)
 }
 
-// authorize checks the publisher's bearer token in constant time, within
-// the failure budgets.
+// authorize checks that a publishing request acts as someone -- the admin
+// token, a personal token or a signed-in account (authenticate) -- within
+// the failure budgets. Editors and admins alike may publish.
 func (s *Server) authorize(r *http.Request) error {
-	if s.adminToken == "" {
-		return news.Errorf(news.EForbidden, "publishing is disabled: start the server with -admin-token TOKEN (or NEWSWIDGET_ADMIN_TOKEN) to enable it")
-	}
-	client, peer := s.clientKey(r), parseHostAddr(r.RemoteAddr).Unmap()
-	if wait := s.auth.refused(client, peer); wait > 0 {
-		s.auth.fail(client, peer, false)
-		secs := max(1, int(math.Ceil(wait.Seconds())))
-		return &retryError{news.Errorf(ERateLimited, "too many wrong tokens from this address; retry in %d s", secs), secs}
-	}
-	auth := r.Header.Get("Authorization")
-	scheme, token, _ := strings.Cut(strings.TrimSpace(auth), " ")
-	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.adminToken)) != 1 {
-		s.auth.fail(client, peer, true)
-		return news.Errorf(news.EUnauthorized, "a valid Authorization: Bearer <admin token> header is required")
-	}
-	return nil
+	_, err := s.authenticate(r)
+	return err
 }
 
 // retryError is an error answered with a Retry-After header.

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"newswidget/app/news"
 	"newswidget/server/assets"
@@ -93,7 +95,12 @@ func (c *catalog) Latest(category string) ([]news.Article, int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		kept := news.Keep(append(list, ticker...), news.Config{Limit: news.MaxListLimit, Category: category})
+		// the pinned, however old, come first in both (news.Select)
+		pinned, _, err := c.store.Articles(ctx, news.ArticleFilter{Limit: news.MaxListLimit, Category: category, Pinned: new(true)})
+		if err != nil {
+			return nil, err
+		}
+		kept := news.Keep(slices.Concat(list, ticker, pinned), news.Config{Limit: news.MaxListLimit, Category: category}, time.Now())
 		// The ticker and the list show no bodies: without them the pages
 		// embed less and the wasm decodes less before its first render.
 		for i := range kept {
@@ -126,6 +133,9 @@ func (c *catalog) list(ctx context.Context, f news.ArticleFilter) (*encoded, err
 func (c *catalog) article(ctx context.Context, id string) (*encoded, error) {
 	e, _, err := cached(c, c.responses, "id|"+id, func() (*encoded, error) {
 		a, err := c.store.Article(ctx, id)
+		if err == nil && a.Expired(time.Now()) {
+			err = expiredError(id)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +176,7 @@ func (s source) Latest(category string) ([]news.Article, int64) {
 
 func (s source) Article(id string) (news.Article, bool) {
 	a, err := s.c.store.Article(context.Background(), id)
-	return a, err == nil
+	return a, err == nil && !a.Expired(time.Now())
 }
 
 // current is the server whose catalog go-app's global routes read.

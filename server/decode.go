@@ -29,6 +29,10 @@ type articleInput struct {
 	Flash       *bool     `json:"flash"`
 	PublishedAt *string   `json:"published_at"`
 	UpdatedAt   *string   `json:"updated_at"`
+	Urgent      *bool     `json:"urgent"`
+	Pinned      *bool     `json:"pinned"`
+	ExpiresAt   *string   `json:"expires_at"` // null or "": never
+	Correction  *string   `json:"correction"`
 }
 
 // decodeArticle parses one article from a request body, rejecting unknown
@@ -59,11 +63,21 @@ func decodeArticle(data []byte) (news.Article, error) {
 	if in.Flash != nil {
 		a.Flash = *in.Flash
 	}
+	if in.Urgent != nil {
+		a.Urgent = *in.Urgent
+	}
+	if in.Pinned != nil {
+		a.Pinned = *in.Pinned
+	}
+	a.Correction = str(in.Correction)
 	var err error
 	if a.PublishedAt, err = parseTime("published_at", in.PublishedAt); err != nil {
 		return news.Article{}, err
 	}
 	if a.UpdatedAt, err = parseTime("updated_at", in.UpdatedAt); err != nil {
+		return news.Article{}, err
+	}
+	if a.ExpiresAt, err = parseTime("expires_at", in.ExpiresAt); err != nil {
 		return news.Article{}, err
 	}
 	return a, nil

@@ -75,6 +75,7 @@ func (s *Server) pump(seq int64) {
 				s.catalog.setSeq(seq)
 				s.pages.invalidate()
 				s.storeHealth.eventsSeen(s.log, seq)
+				s.rearmExpiry() // a write, here or on another node, may set an expiry
 			}
 			// A full batch, or one cut short by a damaged event, may have
 			// more behind it.

@@ -344,7 +344,11 @@ var missingArticle = strings.Repeat("0", news.MaxIDLen+1)
 func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	status := http.StatusOK
-	if _, err := s.store.Article(r.Context(), id); !news.ValidID(id) || err != nil {
+	a, err := s.store.Article(r.Context(), id)
+	if err == nil && a.Expired(time.Now()) {
+		err = expiredError(id) // out of every public surface (expiry.go)
+	}
+	if !news.ValidID(id) || err != nil {
 		if news.ErrorCode(err) != news.ENotFound && err != nil {
 			return err
 		}

@@ -35,7 +35,7 @@ const (
 // which is also about the size of its frame.
 func eventBytes(ev news.Event) int {
 	a := ev.Article
-	n := 256 + len(a.ID) + len(a.Title) + len(a.Summary) + len(a.URL) + len(a.Source) + len(a.Category) + len(a.Image)
+	n := 256 + len(a.ID) + len(a.Title) + len(a.Summary) + len(a.URL) + len(a.Source) + len(a.Category) + len(a.Image) + len(a.Correction)
 	for _, p := range a.Body {
 		n += 16 + len(p)
 	}

@@ -22,8 +22,13 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Store      news.Store
-	AdminToken string // empty: publishing is refused
+	Store news.Store
+	// Accounts keeps the newsroom's accounts, sessions, personal tokens and
+	// audit log; nil takes Store when it keeps them too.
+	Accounts news.Accounts
+	// AdminToken is the bootstrap admin's bearer token; empty: none, and
+	// publishing is refused until the store has an account.
+	AdminToken string
 	// PublicURL is the site's public base URL (https://news.example.com):
 	// every absolute URL in a page is built from it, never from a request.
 	// Empty: http://localhost.
@@ -69,6 +74,10 @@ type Server struct {
 	origins    []string
 	publicURL  *url.URL
 	auth       *authGuard
+	names      *authGuard    // failed sign-ins by account name
+	accounts   news.Accounts // nil: no accounts, only the admin token
+	anyAccount atomic.Bool   // the store has had an account
+	kdf        chan struct{} // bounds concurrent password hashing (each takes 19 MiB)
 	log        *slog.Logger
 	health     func() any
 	heartbeat  time.Duration
@@ -93,6 +102,7 @@ type Server struct {
 	ctx      context.Context // canceled by Close: ends the pump and the streams it serves
 	cancel   context.CancelFunc
 	pumpDone chan struct{}
+	expiry   expiry // the timer of the next expiry (expiry.go)
 }
 
 // New builds a server and starts its event pump; Close stops it.
@@ -123,6 +133,9 @@ func New(opts Options) (*Server, error) {
 		origins:    opts.Origins,
 		publicURL:  public,
 		auth:       newAuthGuard(opts.AuthFailureLimit, opts.Logger),
+		names:      newAuthGuard(opts.AuthFailureLimit, nil),
+		accounts:   opts.Accounts,
+		kdf:        make(chan struct{}, 2),
 		log:        opts.Logger,
 		health:     opts.Health,
 		heartbeat:  opts.Heartbeat,
@@ -131,6 +144,9 @@ func New(opts Options) (*Server, error) {
 		metrics:    newMetrics(),
 		pokeCh:     make(chan struct{}, 1),
 		pumpDone:   make(chan struct{}),
+	}
+	if s.accounts == nil {
+		s.accounts, _ = opts.Store.(news.Accounts)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.eventsLimit = newLimiter(opts.EventsLimit, DefaultEventsLimit)
@@ -147,6 +163,7 @@ func New(opts Options) (*Server, error) {
 	s.pages = newPages(s)
 	s.routes()
 	go s.pump(seq)
+	s.startExpiry()
 	return s, nil
 }
 
@@ -156,6 +173,7 @@ func (s *Server) Close() {
 	s.stopOnce.Do(func() {
 		s.cancel()
 		<-s.pumpDone
+		s.stopExpiry()
 		s.hub.Close()
 	})
 }
@@ -163,8 +181,10 @@ func (s *Server) Close() {
 // routes registers every route, in one table. Handlers that return an
 // error go through s.handle, the one error path.
 func (s *Server) routes() {
+	// Publishing and account requests share the publishing limit; their
+	// principal (authenticate) is kept for the audit log.
 	publish := func(h handlerFunc) http.HandlerFunc {
-		return s.limited(s.publishLimit, "publishing requests", s.handle(h))
+		return s.limited(s.publishLimit, "publishing requests", withPrincipalSlot(s.handle(h)))
 	}
 	events := s.limited(s.eventsLimit, "event-stream connections", s.handle(s.handleEvents))
 	table := []struct {
@@ -192,12 +212,27 @@ func (s *Server) routes() {
 		{"PUT /api/articles/{id}", publish(s.handleUpdateArticle)},
 		{"DELETE /api/articles/{id}", publish(s.handleDeleteArticle)},
 		{"GET /api/events", events},
+		{"POST /api/session", publish(s.handleSignIn)},
+		{"DELETE /api/session", publish(s.handleSignOut)},
+		{"POST /api/tokens", publish(s.handleCreateToken)},
+		{"GET /api/tokens", publish(s.handleListTokens)},
+		{"DELETE /api/tokens/{id}", publish(s.handleDeleteToken)},
+		{"GET /api/audit", publish(s.handleAudit)},
+		{"POST /api/users", publish(s.handleCreateUser)},
+		{"GET /api/users", publish(s.handleListUsers)},
+		{"DELETE /api/users/{name}", publish(s.handleDisableUser)},
 		{"OPTIONS /api/articles", s.handlePreflight},
 		{"OPTIONS /api/articles/{id}", s.handlePreflight},
 		{"OPTIONS /api/events", s.handlePreflight},
 		{"/api/articles", s.handleMethodNotAllowed("GET, POST, OPTIONS")},
 		{"/api/articles/{id}", s.handleMethodNotAllowed("GET, PUT, DELETE, OPTIONS")},
 		{"/api/events", s.handleMethodNotAllowed("GET, HEAD, OPTIONS")},
+		{"/api/session", s.handleMethodNotAllowed("POST, DELETE")},
+		{"/api/tokens", s.handleMethodNotAllowed("GET, HEAD, POST")},
+		{"/api/tokens/{id}", s.handleMethodNotAllowed("DELETE")},
+		{"/api/audit", s.handleMethodNotAllowed("GET, HEAD")},
+		{"/api/users", s.handleMethodNotAllowed("GET, HEAD, POST")},
+		{"/api/users/{name}", s.handleMethodNotAllowed("DELETE")},
 		{"/api/", s.handle(s.handleNotFound)},
 		// operations
 		{"GET /healthz", s.handleHealth},

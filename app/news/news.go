@@ -25,6 +25,21 @@ type Article struct {
 	Flash       bool      `json:"flash"`
 	PublishedAt time.Time `json:"published_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// The flash lifecycle. Urgent: shown as breaking news. Pinned: first in
+	// the ticker and the list whatever its age. ExpiresAt (absent: never):
+	// from that instant on the article is out of every public surface.
+	// Correction: a note shown with the article ("Correction: …"; absent:
+	// none).
+	Urgent     bool      `json:"urgent"`
+	Pinned     bool      `json:"pinned"`
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`
+	Correction string    `json:"correction,omitempty"`
+}
+
+// Expired reports whether the article has expired at now: it has an expiry
+// and now is at or past it.
+func (a Article) Expired(now time.Time) bool {
+	return !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt)
 }
 
 // EventType names what happened to an article.
@@ -49,7 +64,11 @@ type ArticleFilter struct {
 	Limit    int    // 1..MaxListLimit
 	Category string // empty: all
 	Flash    *bool  // nil: both
+	Pinned   *bool  // nil: both
 	Before   Cursor // zero: from the newest
+	// Expired includes the articles whose expiry has passed, which a
+	// listing leaves out otherwise (the public never sees them).
+	Expired bool
 }
 
 // Cursor marks a position in the newest-first order of articles.
@@ -89,7 +108,9 @@ type Store interface {
 	// UpdateArticle replaces an existing article; NotFound if there is none.
 	UpdateArticle(ctx context.Context, a Article) (Event, error)
 	// UpsertArticle creates or replaces an article, reporting changed=false
-	// (and no event) when the stored one is already equal.
+	// (and no event) when the stored one is already equal. A replacement
+	// keeps the stored article's lifecycle (urgent, pinned, expires_at,
+	// correction): feeds upsert, and editors set those.
 	UpsertArticle(ctx context.Context, a Article) (ev Event, changed bool, err error)
 	// DeleteArticle removes an article; NotFound if there is none.
 	DeleteArticle(ctx context.Context, id string) (Event, error)
@@ -105,6 +126,13 @@ type Store interface {
 	EventsSince(ctx context.Context, seq int64, limit int) ([]Event, error)
 	// LastSeq returns the sequence of the newest event, 0 if none.
 	LastSeq(ctx context.Context) (int64, error)
+	// Expire logs a delete event for every article whose expiry is at or
+	// before now and has not been logged yet, once for each expiry however
+	// many nodes call it (a write that sets the article again arms it
+	// anew); the article stays in the store for its editors. It returns the
+	// events and the next expiry after now (zero: none). It reads first and
+	// writes only when something is due.
+	Expire(ctx context.Context, now time.Time) (evs []Event, next time.Time, err error)
 	// Close releases the store.
 	Close() error
 }
@@ -130,5 +158,6 @@ func (a Article) Equal(b Article) bool {
 	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary &&
 		slices.Equal(a.Body, b.Body) && a.URL == b.URL && a.Source == b.Source &&
 		a.Category == b.Category && a.Image == b.Image && a.Flash == b.Flash &&
-		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		a.Urgent == b.Urgent && a.Pinned == b.Pinned && a.ExpiresAt.Equal(b.ExpiresAt) && a.Correction == b.Correction
 }

@@ -1,6 +1,9 @@
 package news
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Bounds on what a widget keeps, because Go wasm never returns memory to
 // the browser.
@@ -12,26 +15,42 @@ const (
 )
 
 // Select picks, from articles sorted newest first, the ticker's flash items
-// and the list's items for a configuration.
-func Select(all []Article, cfg Config) (ticker, list []Article) {
-	for _, a := range all {
-		if cfg.Category != "" && !strings.EqualFold(a.Category, cfg.Category) {
-			continue
-		}
-		if a.Flash && len(ticker) < MaxTickerItems {
-			ticker = append(ticker, a)
-		}
-		if len(list) < cfg.Limit {
-			list = append(list, a)
+// and the list's items for a configuration at the instant now: the pinned
+// ones first (newest first among them), then the others, leaving out those
+// expired at now.
+func Select(all []Article, cfg Config, now time.Time) (ticker, list []Article) {
+	for _, pinned := range [2]bool{true, false} {
+		for _, a := range all {
+			if a.Pinned != pinned || a.Expired(now) || cfg.Category != "" && !strings.EqualFold(a.Category, cfg.Category) {
+				continue
+			}
+			if a.Flash && len(ticker) < MaxTickerItems {
+				ticker = append(ticker, a)
+			}
+			if len(list) < cfg.Limit {
+				list = append(list, a)
+			}
 		}
 	}
 	return ticker, list
 }
 
-// Keep returns the union of what Select picks, newest first: what a page
-// embeds for its widget and what the widget holds in memory.
-func Keep(all []Article, cfg Config) []Article {
-	ticker, list := Select(all, cfg)
+// NextExpiry returns the earliest expiry after now among articles, zero if
+// none: when what Select picks changes next by itself.
+func NextExpiry(all []Article, now time.Time) time.Time {
+	var next time.Time
+	for _, a := range all {
+		if e := a.ExpiresAt; e.After(now) && (next.IsZero() || e.Before(next)) {
+			next = e
+		}
+	}
+	return next
+}
+
+// Keep returns the union of what Select picks at now, newest first: what a
+// page embeds for its widget and what the widget holds in memory.
+func Keep(all []Article, cfg Config, now time.Time) []Article {
+	ticker, list := Select(all, cfg, now)
 	seen := make(map[string]bool, len(ticker)+len(list))
 	out := make([]Article, 0, len(ticker)+len(list))
 	for _, l := range [][]Article{list, ticker} {
@@ -47,7 +66,7 @@ func Keep(all []Article, cfg Config) []Article {
 }
 
 // Apply returns articles changed by one event, sorted newest first and
-// bounded to MaxKept.
+// bounded to MaxKept, pinned ones kept before older ones are.
 func Apply(articles []Article, ev Event) []Article {
 	out := make([]Article, 0, len(articles)+1)
 	for _, a := range articles {
@@ -60,7 +79,17 @@ func Apply(articles []Article, ev Event) []Article {
 	}
 	SortNewest(out)
 	if len(out) > MaxKept {
-		out = out[:MaxKept]
+		// the pinned first, each part still newest first, then cut
+		kept := make([]Article, 0, len(out))
+		for _, pinned := range [2]bool{true, false} {
+			for _, a := range out {
+				if a.Pinned == pinned {
+					kept = append(kept, a)
+				}
+			}
+		}
+		out = kept[:MaxKept]
+		SortNewest(out)
 	}
 	return out
 }

@@ -18,7 +18,7 @@ func TestSelect(t *testing.T) {
 	all[3].Category = "Sport"
 	cfg := news.DefaultConfig()
 	cfg.Limit = 2
-	ticker, list := news.Select(all, cfg)
+	ticker, list := news.Select(all, cfg, time.Time{})
 	if got := ids(ticker); got != "a,c" {
 		t.Errorf("ticker: got %s, want a,c", got)
 	}
@@ -26,7 +26,7 @@ func TestSelect(t *testing.T) {
 		t.Errorf("list: got %s, want a,b", got)
 	}
 	cfg.Category = "sport"
-	if _, list := news.Select(all, cfg); ids(list) != "d" {
+	if _, list := news.Select(all, cfg, time.Time{}); ids(list) != "d" {
 		t.Errorf("category list: got %s, want d", ids(list))
 	}
 }
@@ -59,7 +59,7 @@ func TestKeep(t *testing.T) {
 	all := []news.Article{article("a", 5, false), article("b", 4, true), article("c", 3, false), article("d", 2, true)}
 	cfg := news.DefaultConfig()
 	cfg.Limit = 1
-	if got := ids(news.Keep(all, cfg)); got != "a,b,d" {
+	if got := ids(news.Keep(all, cfg, time.Time{})); got != "a,b,d" {
 		t.Errorf("kept %s, want the list's a and the ticker's b,d, newest first", got)
 	}
 }

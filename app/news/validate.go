@@ -14,14 +14,15 @@ import (
 
 // Bounds of an article's fields.
 const (
-	MaxIDLen        = 64
-	MaxTitleLen     = 300
-	MaxSummaryLen   = 1000
-	MaxParagraphs   = 200
-	MaxParagraphLen = 10000
-	MaxSourceLen    = 200
-	MaxCategoryLen  = 64
-	MaxURLLen       = 2048
+	MaxIDLen         = 64
+	MaxTitleLen      = 300
+	MaxSummaryLen    = 1000
+	MaxParagraphs    = 200
+	MaxParagraphLen  = 10000
+	MaxSourceLen     = 200
+	MaxCategoryLen   = 64
+	MaxURLLen        = 2048
+	MaxCorrectionLen = 1000
 )
 
 // Normalize cleans the article's text fields (see CleanText) and fills what
@@ -36,6 +37,10 @@ func (a *Article) Normalize(now time.Time) {
 	a.Image = strings.TrimSpace(a.Image)
 	a.Source = CleanText(a.Source, false)
 	a.Category = CleanText(a.Category, false)
+	a.Correction = CleanText(a.Correction, true)
+	if !a.ExpiresAt.IsZero() {
+		a.ExpiresAt = a.ExpiresAt.UTC()
+	}
 	body := a.Body[:0:0]
 	for _, p := range a.Body {
 		if p = CleanText(p, true); p != "" {
@@ -72,9 +77,16 @@ func (a *Article) Validate() error {
 		return FieldError("source", "must be at most %d characters", MaxSourceLen)
 	case utf8.RuneCountInString(a.Category) > MaxCategoryLen:
 		return FieldError("category", "must be at most %d characters", MaxCategoryLen)
+	case utf8.RuneCountInString(a.Correction) > MaxCorrectionLen:
+		return FieldError("correction", "must be at most %d characters", MaxCorrectionLen)
 	}
 	if err := a.ValidateDates(); err != nil {
 		return err
+	}
+	// An expiry may be in the past (an editor expiring an article at once),
+	// but not at or before the publication: such an article never was live.
+	if !a.ExpiresAt.IsZero() && !a.ExpiresAt.After(a.PublishedAt) {
+		return FieldError("expires_at", "must be after published_at")
 	}
 	for _, p := range a.Body {
 		if utf8.RuneCountInString(p) > MaxParagraphLen {
@@ -87,7 +99,7 @@ func (a *Article) Validate() error {
 	if a.Image != "" && !IsWebURL(a.Image) {
 		return FieldError("image", "must be an absolute http or https URL")
 	}
-	for _, s := range []struct{ field, v string }{{"title", a.Title}, {"summary", a.Summary}, {"source", a.Source}, {"category", a.Category}} {
+	for _, s := range []struct{ field, v string }{{"title", a.Title}, {"summary", a.Summary}, {"source", a.Source}, {"category", a.Category}, {"correction", a.Correction}} {
 		if !utf8.ValidString(s.v) || strings.ContainsRune(s.v, 0) {
 			return FieldError(s.field, "must be valid UTF-8 text")
 		}
@@ -108,7 +120,7 @@ func (a Article) ValidateDates() error {
 	for _, d := range []struct {
 		field string
 		t     time.Time
-	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}} {
+	}{{"published_at", a.PublishedAt}, {"updated_at", a.UpdatedAt}, {"expires_at", a.ExpiresAt}} {
 		if n := d.t.UnixNano(); !d.t.IsZero() && (n == math.MinInt64 || !time.Unix(0, n).Equal(d.t)) {
 			return FieldError(d.field, "must be between the years 1678 and 2262")
 		}

@@ -61,14 +61,14 @@ func (p *ArticlePage) load(u *url.URL) {
 	id := strings.TrimPrefix(u.Path, ArticlePathRoot)
 	p.article, p.found = p.src.Article(id)
 	all, seq := p.src.Latest(p.cfg.Category)
-	p.articles, p.seq = news.Keep(all, p.cfg), seq
 	p.now = time.Now()
+	p.articles, p.seq = news.Keep(all, p.cfg, p.now), seq
 }
 
 // Render draws the page.
 func (p *ArticlePage) Render() app.UI {
 	l := Labels(p.cfg)
-	ticker, list := news.Select(p.articles, p.cfg)
+	ticker, list := news.Select(p.articles, p.cfg, p.now)
 	a := p.article
 	return Frame(p.cfg, l,
 		&Ticker{Label: l.Ticker, Items: ticker, Speed: p.cfg.Speed, Target: p.cfg.LinkTarget, Locale: p.cfg.Locale},
@@ -78,6 +78,7 @@ func (p *ArticlePage) Render() app.UI {
 				Meta(a, l.Strings, p.now),
 				app.If(news.IsWebURL(a.Image), image(a.Image, "nw-hero")),
 				app.Range(a.Body).Slice(func(i int) app.UI { return Isolated(app.Elem("p"), a.Body[i]) }),
+				Correction(a, l.Strings),
 				// the "/" is the credit's own mark: it goes with the source
 				app.If(a.Source != "", app.Elem("p").Class("nw-credit").Body(Bdi("/"+a.Source))),
 			).Else(

@@ -17,6 +17,7 @@ import (
 
 // startBrowser wires a mounted widget to the page around it.
 func startBrowser(ctx app.Context, w *Widget) func() {
+	w.armExpiry(ctx)
 	stops := []func(){
 		startMessages(ctx, w),
 		startClock(ctx, func() { w.now = time.Now() }),
@@ -32,19 +33,32 @@ func startBrowser(ctx app.Context, w *Widget) func() {
 
 // onEvent applies one live event; it runs on the UI goroutine.
 func (w *Widget) onEvent(ctx app.Context, ev news.Event) {
-	known := false
+	known, urgent := false, false
 	for _, a := range w.articles {
-		known = known || a.ID == ev.Article.ID
+		if a.ID == ev.Article.ID {
+			known, urgent = true, a.Urgent
+		}
 	}
-	w.articles = news.Keep(news.Apply(w.articles, ev), w.cfg)
+	w.now = time.Now()
+	w.articles = news.Keep(news.Apply(w.articles, ev), w.cfg, w.now)
+	w.armExpiry(ctx)
 	if ev.Seq > w.seq {
 		w.seq = ev.Seq
 	}
-	if ev.Type != news.EventArticle || known {
+	if ev.Type != news.EventArticle || known && (urgent || !ev.Article.Urgent) {
 		return
 	}
 	for _, a := range w.articles {
-		if a.ID == ev.Article.ID { // it is shown: announce it, politely and once
+		if a.ID == ev.Article.ID && a.Urgent { // shown and newly urgent: assertively, once
+			w.alert = a.Title
+			ctx.After(announceFor, func(app.Context) {
+				if w.alert == a.Title {
+					w.alert = ""
+				}
+			})
+			return
+		}
+		if a.ID == ev.Article.ID && !known { // it is shown: announce it, politely and once
 			w.fresh++
 			w.announce = Labels(w.cfg).Strings.NewArticles(w.fresh)
 			if !w.clearing {
@@ -54,6 +68,25 @@ func (w *Widget) onEvent(ctx app.Context, ev news.Event) {
 			return
 		}
 	}
+}
+
+// armExpiry has a timer drop the next article to expire, by the widget's
+// own clock (the server's delete event at the expiry does it too, and is
+// what wakes a widget whose Go program is not running).
+func (w *Widget) armExpiry(ctx app.Context) {
+	next := news.NextExpiry(w.articles, time.Now())
+	if next.IsZero() || next.Equal(w.expiry) {
+		return
+	}
+	w.expiry = next
+	ctx.After(time.Until(next), func(ctx app.Context) {
+		if !w.expiry.Equal(next) { // an earlier one came meanwhile and re-armed it
+			return
+		}
+		w.expiry, w.now = time.Time{}, time.Now()
+		w.articles = news.Keep(w.articles, w.cfg, w.now)
+		w.armExpiry(ctx)
+	})
 }
 
 // announceFor is how long, at least, the live region keeps "n new
@@ -121,7 +154,9 @@ func (w *Widget) reconfigure(ctx app.Context, q url.Values) {
 	cfg.ID, cfg.Parent, cfg.Live = w.cfg.ID, w.cfg.Parent, w.cfg.Live
 	w.cfg = cfg
 	all, _ := w.src.Latest(cfg.Category)
-	w.articles = news.Keep(mergeNewest(w.articles, all), cfg)
+	w.now = time.Now()
+	w.articles = news.Keep(mergeNewest(w.articles, all), cfg, w.now)
+	w.armExpiry(ctx)
 }
 
 // mergeNewest joins two newest-first lists, the first one winning on ids.

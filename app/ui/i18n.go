@@ -17,6 +17,8 @@ type Strings struct {
 	Play        string
 	Reconnect   string
 	NotFound    string
+	Breaking    string // the mark of an urgent article
+	Correction  string // the label before an article's correction
 	Months      [12]string
 	justNow     string
 	plural      func(n int) int // the form of n: an index into the tables below
@@ -41,9 +43,10 @@ var english = Strings{
 	Lang: "en", Dir: "ltr", TickerLabel: "Flash News", ListLabel: "Latest news",
 	Pause: "Pause ticker", Play: "Play ticker", Reconnect: "Reconnecting…",
 	NotFound: "This article is no longer available.",
-	Months:   [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
-	justNow:  "just now",
-	plural:   oneOther,
+	Breaking: "Breaking", Correction: "Correction:",
+	Months:  [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+	justNow: "just now",
+	plural:  oneOther,
 	ago: [5][4]string{
 		{"1 minute ago", "# minutes ago"}, {"1 hour ago", "# hours ago"}, {"1 day ago", "# days ago"},
 		{"1 month ago", "# months ago"}, {"1 year ago", "# years ago"},
@@ -56,9 +59,10 @@ var albanian = Strings{
 	Lang: "sq", Dir: "ltr", TickerLabel: "Lajme flash", ListLabel: "Lajmet e fundit",
 	Pause: "Ndalo lajmet", Play: "Luaj lajmet", Reconnect: "Po rilidhet…",
 	NotFound: "Ky artikull nuk është më i disponueshëm.",
-	Months:   [12]string{"janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator", "tetor", "nëntor", "dhjetor"},
-	justNow:  "tani",
-	plural:   oneOther,
+	Breaking: "Urgjente", Correction: "Korrigjim:",
+	Months:  [12]string{"janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator", "tetor", "nëntor", "dhjetor"},
+	justNow: "tani",
+	plural:  oneOther,
 	ago: [5][4]string{
 		{"para 1 minute", "para # minutash"}, {"para 1 ore", "para # orësh"}, {"para 1 dite", "para # ditësh"},
 		{"para 1 muaji", "para # muajsh"}, {"para 1 viti", "para # vitesh"},
@@ -81,9 +85,10 @@ var serbian = Strings{
 	Lang: "sr", Dir: "ltr", TickerLabel: "Флеш вести", ListLabel: "Најновије вести",
 	Pause: "Паузирај вести", Play: "Пусти вести", Reconnect: "Поновно повезивање…",
 	NotFound: "Овај чланак више није доступан.",
-	Months:   [12]string{"јануар", "фебруар", "март", "април", "мај", "јун", "јул", "август", "септембар", "октобар", "новембар", "децембар"},
-	justNow:  "управо сада",
-	plural:   serbianForm,
+	Breaking: "Хитно", Correction: "Исправка:",
+	Months:  [12]string{"јануар", "фебруар", "март", "април", "мај", "јун", "јул", "август", "септембар", "октобар", "новембар", "децембар"},
+	justNow: "управо сада",
+	plural:  serbianForm,
 	ago: [5][4]string{
 		{"пре # минут", "пре # минута", "пре # минута"}, {"пре # сат", "пре # сата", "пре # сати"},
 		{"пре # дан", "пре # дана", "пре # дана"}, {"пре # месец", "пре # месеца", "пре # месеци"},
@@ -109,9 +114,10 @@ var arabic = Strings{
 	Lang: "ar", Dir: "rtl", TickerLabel: "أخبار عاجلة", ListLabel: "آخر الأخبار",
 	Pause: "إيقاف الشريط مؤقتًا", Play: "تشغيل الشريط", Reconnect: "جارٍ إعادة الاتصال…",
 	NotFound: "هذا المقال لم يعد متاحًا.",
-	Months:   [12]string{"يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"},
-	justNow:  "الآن",
-	plural:   arabicForm,
+	Breaking: "عاجل", Correction: "تصحيح:",
+	Months:  [12]string{"يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"},
+	justNow: "الآن",
+	plural:  arabicForm,
 	ago: [5][4]string{
 		{"منذ دقيقة", "منذ دقيقتين", "منذ # دقائق", "منذ # دقيقة"},
 		{"منذ ساعة", "منذ ساعتين", "منذ # ساعات", "منذ # ساعة"},
@@ -181,6 +187,7 @@ func serbianLatin() Strings {
 	tr := cyrillicToLatin
 	s.TickerLabel, s.ListLabel, s.Pause, s.Play = tr(s.TickerLabel), tr(s.ListLabel), tr(s.Pause), tr(s.Play)
 	s.Reconnect, s.NotFound, s.justNow = tr(s.Reconnect), tr(s.NotFound), tr(s.justNow)
+	s.Breaking, s.Correction = tr(s.Breaking), tr(s.Correction)
 	for i := range s.Months {
 		s.Months[i] = tr(s.Months[i])
 	}

@@ -27,12 +27,13 @@ func (l *LatestList) Render() app.UI {
 		Isolated(app.Elem("h2").ID("nw-list-label").Class("nw-list-label"), l.Label),
 		app.Elem("ol").Class("nw-items").Body(app.Range(l.Items).Slice(func(i int) app.UI {
 			a := l.Items[i]
-			return app.Elem("li").Class("nw-item").DataSet("id", a.ID).Body(
+			return app.Elem("li").Class("nw-item", cond(a.Pinned, "nw-pinned")).DataSet("id", a.ID).Body(
 				app.If(news.IsWebURL(a.Image), image(a.Image, "nw-thumb").Attr("loading", "lazy").Attr("width", 64).Attr("height", 64)),
 				app.Elem("div").Class("nw-text").Body(
 					Isolated(articleLink(a, l.Target).Class("nw-title"), a.Title),
 					Meta(a, s, l.Now),
 					app.If(a.Summary != "", Isolated(app.Elem("p").Class("nw-summary"), a.Summary)),
+					Correction(a, s),
 				),
 			)
 		})),
@@ -45,6 +46,7 @@ func (l *LatestList) Render() app.UI {
 // the widget's side of it.
 func Meta(a news.Article, s Strings, now time.Time) app.UI {
 	return app.Elem("p").Class("nw-meta").Body(
+		Breaking(a, s),
 		app.If(a.Source != "", app.Elem("span").Class("nw-source").Body(Bdi(a.Source))),
 		app.Elem("time").
 			Class("nw-time").
@@ -52,6 +54,19 @@ func Meta(a news.Article, s Strings, now time.Time) app.UI {
 			Title(s.Date(a.PublishedAt)).
 			Text(s.Ago(a.PublishedAt, now)),
 	)
+}
+
+// Breaking is the mark of an urgent article: a word, not a colour alone.
+func Breaking(a news.Article, s Strings) app.UI {
+	return app.If(a.Urgent, app.Elem("span").Class("nw-breaking").Text(s.Breaking))
+}
+
+// Correction is an article's correction, after its label, if it has one.
+func Correction(a news.Article, s Strings) app.UI {
+	return app.If(a.Correction != "", app.Elem("p").Class("nw-correction").Body(
+		app.Elem("span").Class("nw-correction-label").Text(s.Correction+" "),
+		Bdi(a.Correction),
+	))
 }
 
 // Isolated puts publisher text into e, an element that holds nothing else,

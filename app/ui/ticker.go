@@ -45,7 +45,7 @@ func (t *Ticker) Render() app.UI {
 				app.Elem("div").
 					Class("nw-track").
 					Style("animation-duration", strconv.FormatFloat(t.estimate(), 'f', 1, 64)+"s").
-					Body(t.copy(false), t.copy(true)),
+					Body(t.copy(s, false), t.copy(s, true)),
 			),
 			app.Elem("button").
 				Attr("type", "button").
@@ -58,7 +58,7 @@ func (t *Ticker) Render() app.UI {
 		)
 }
 
-func (t *Ticker) copy(hidden bool) app.UI {
+func (t *Ticker) copy(s Strings, hidden bool) app.UI {
 	ul := app.Elem("ul").Class("nw-copy")
 	if hidden {
 		// inert as well: go-app prints aria-hidden="true" as a bare
@@ -71,7 +71,7 @@ func (t *Ticker) copy(hidden bool) app.UI {
 		if hidden {
 			link = link.TabIndex(-1)
 		}
-		return app.Elem("li").Class("nw-flash").DataSet("id", a.ID).Body(link)
+		return app.Elem("li").Class("nw-flash", cond(a.Pinned, "nw-pinned")).DataSet("id", a.ID).Body(Breaking(a, s), link)
 	}))
 }
 
@@ -81,6 +81,9 @@ func (t *Ticker) estimate() float64 {
 	px := 0
 	for _, a := range t.Items {
 		px += utf8.RuneCountInString(a.Title)*8 + 48
+		if a.Urgent {
+			px += 80
+		}
 	}
 	speed := t.Speed
 	if speed <= 0 {

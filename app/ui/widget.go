@@ -21,11 +21,13 @@ type Widget struct {
 	articles []news.Article // newest first, bounded by Keep
 	seq      int64
 	now      time.Time
-	announce string // the live region's text
-	fresh    int    // new articles announced in the current window
-	clearing bool   // a timer will clear the announcement
-	offline  bool   // the live stream is reconnecting
-	stop     func() // ends the browser glue on dismount
+	announce string    // the live region's text
+	alert    string    // the title of the urgent article the assertive region announces
+	expiry   time.Time // the expiry a timer waits for, zero if none
+	fresh    int       // new articles announced in the current window
+	clearing bool      // a timer will clear the announcement
+	offline  bool      // the live stream is reconnecting
+	stop     func()    // ends the browser glue on dismount
 }
 
 // OnPreRender loads the configuration and the articles on the server.
@@ -53,20 +55,24 @@ func (w *Widget) OnDismount() {
 func (w *Widget) load(u *url.URL) {
 	w.cfg, _ = news.ParseConfig(u.Query())
 	all, seq := w.src.Latest(w.cfg.Category)
-	w.articles, w.seq = news.Keep(all, w.cfg), seq
 	w.now = time.Now()
+	w.articles, w.seq = news.Keep(all, w.cfg, w.now), seq
 }
 
 // Render draws the widget.
 func (w *Widget) Render() app.UI {
 	l := Labels(w.cfg)
-	ticker, list := news.Select(w.articles, w.cfg)
+	ticker, list := news.Select(w.articles, w.cfg, w.now)
 	return Frame(w.cfg, l,
 		app.If(w.cfg.Layout != "list", &Ticker{Label: l.Ticker, Items: ticker, Speed: w.cfg.Speed, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale}),
 		app.If(w.cfg.Layout != "ticker", &LatestList{Label: l.List, Items: list, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale, Now: w.now}),
 		app.Elem("div").Class("nw-status").Aria("live", "polite").Body(
 			app.If(w.offline, app.Elem("span").Class("nw-offline").Text(l.Strings.Reconnect)).
 				Else(app.Elem("span").Class("nw-sr").Text(w.announce)),
+		),
+		// urgent news alone is announced assertively, once
+		app.Elem("div").Class("nw-status").Aria("live", "assertive").Body(
+			app.If(w.alert != "", app.Elem("span").Class("nw-sr").Body(app.Text(l.Strings.Breaking+": "), Bdi(w.alert))),
 		),
 		serverOnly(func() app.UI { return embedData(w.articles, w.seq, nil) }),
 	)

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	xhtml "golang.org/x/net/html"
 )
@@ -13,6 +14,11 @@ import (
 // must see nothing change.
 func TestPrerenderMatchesWasm(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
+	// the flash lifecycle's marks too: breaking, pinned, a correction
+	publish(t, ws, map[string]any{
+		"title": "Urgent pinned flash", "flash": true, "urgent": true, "pinned": true, "published_at": "2020-01-01T00:00:00Z",
+		"expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "correction": "A corrected detail.",
+	})
 	b := newBrowser(t)
 	for _, locale := range []string{"en", "sq", "sr-Latn", "ar"} {
 		t.Run(locale, func(t *testing.T) {

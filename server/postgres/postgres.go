@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,6 +164,16 @@ var migrations = []string{
 	// wrote). PostgreSQL frees the old row versions at the next (auto)vacuum.
 	`UPDATE events SET article = NULL WHERE article IS NOT NULL;
 	CREATE INDEX events_article ON events (article_id, seq);`,
+	// The newsroom's accounts, sessions, tokens and audit log (accounts.go).
+	accountsMigration,
+	// The flash lifecycle (issue #16): urgent, pinned, expiry, correction;
+	// expiry_logged marks an expiry whose delete event is in the log.
+	`ALTER TABLE articles ADD COLUMN urgent BOOLEAN NOT NULL DEFAULT false,
+		ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT false,
+		ADD COLUMN expires_at BIGINT, -- unix nanoseconds; NULL: never
+		ADD COLUMN correction TEXT NOT NULL DEFAULT '',
+		ADD COLUMN expiry_logged BOOLEAN NOT NULL DEFAULT false;
+	CREATE INDEX articles_expiry ON articles (expires_at) WHERE expires_at IS NOT NULL;`,
 }
 
 // migrate applies the migrations the database lacks, all in one transaction
@@ -319,16 +330,23 @@ func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, 
 }
 
 // UpsertArticle creates or replaces an article, reporting changed=false (and no event) when the stored one is already equal.
-func (s *Store) UpsertArticle(ctx context.Context, a news.Article) (news.Event, bool, error) {
-	vals, err := articleToDB(a)
-	if err != nil {
+func (s *Store) UpsertArticle(ctx context.Context, in news.Article) (news.Event, bool, error) {
+	if _, err := articleToDB(in); err != nil {
 		return news.Event{}, false, err
 	}
 	var ev news.Event
 	changed := false
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
 		ev, changed = news.Event{}, false
+		a := in
 		old, err := getArticle(ctx, tx, a.ID)
+		if err == nil {
+			a = row.KeepLifecycle(a, old)
+		}
+		vals, verr := articleToDB(a)
+		if verr != nil {
+			return verr
+		}
 		switch {
 		case err == nil && old.Equal(a):
 			return nil
@@ -455,6 +473,57 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 	return seq, err
 }
 
+// Expire logs a delete event for every article expired at now whose expiry
+// is not logged yet, and returns the next expiry after now (see
+// news.Store.Expire). Nodes take turns at the write lock, and the later
+// ones find the expiry logged: each expiry is logged once.
+func (s *Store) Expire(ctx context.Context, now time.Time) ([]news.Event, time.Time, error) {
+	n := now.UnixNano()
+	var due bool
+	err := s.read(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM articles
+			WHERE expires_at <= $1 AND NOT expiry_logged)`, n).Scan(&due)
+	})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var evs []news.Event
+	if due {
+		err := s.write(ctx, func(tx pgx.Tx) error {
+			evs = nil
+			rows, err := tx.Query(ctx, `UPDATE articles SET expiry_logged = true
+				WHERE expires_at <= $1 AND NOT expiry_logged RETURNING id`, n)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				ev, err := appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id})
+				if err != nil {
+					return err
+				}
+				evs = append(evs, ev)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+	}
+	var next *int64
+	err = s.read(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT MIN(expires_at) FROM articles WHERE expires_at > $1`, n).Scan(&next)
+	})
+	if err != nil || next == nil {
+		return evs, time.Time{}, err
+	}
+	return evs, time.Unix(0, *next).UTC(), nil
+}
+
 // attempts is how many times a read, or a write transaction that failed
 // before its commit, is tried on a broken connection. Such a write is certain
 // to have changed nothing, and a broken connection is what the first use of
@@ -521,13 +590,19 @@ func appendEvent(ctx context.Context, tx pgx.Tx, typ news.EventType, a news.Arti
 }
 
 const (
-	insertColumns = `id, title, summary, body, url, source, category, category_key, image, flash, published_at, updated_at`
-	insertValues  = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12`
-	updateSet     = `title = $2, summary = $3, body = $4, url = $5, source = $6, category = $7, category_key = $8,
-		image = $9, flash = $10, published_at = $11, updated_at = $12`
+	insertColumns = `id, title, summary, body, url, source, category, category_key, image, flash, published_at, updated_at,
+		urgent, pinned, expires_at, correction`
+	insertValues = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16`
+	// an update arms the article's expiry anew (expiry_logged = false); an
+	// upsert keeps the stored lifecycle, and so its expiry as logged
+	updateSet = `title = $2, summary = $3, body = $4, url = $5, source = $6, category = $7, category_key = $8,
+		image = $9, flash = $10, published_at = $11, updated_at = $12,
+		urgent = $13, pinned = $14, expires_at = $15, correction = $16, expiry_logged = false`
 	upsertSet = `title = EXCLUDED.title, summary = EXCLUDED.summary, body = EXCLUDED.body, url = EXCLUDED.url,
 		source = EXCLUDED.source, category = EXCLUDED.category, category_key = EXCLUDED.category_key,
-		image = EXCLUDED.image, flash = EXCLUDED.flash, published_at = EXCLUDED.published_at, updated_at = EXCLUDED.updated_at`
+		image = EXCLUDED.image, flash = EXCLUDED.flash, published_at = EXCLUDED.published_at, updated_at = EXCLUDED.updated_at,
+		urgent = EXCLUDED.urgent, pinned = EXCLUDED.pinned, expires_at = EXCLUDED.expires_at,
+		correction = EXCLUDED.correction`
 )
 
 // articleToDB returns the values of insertColumns, or EInvalid for an
@@ -538,7 +613,7 @@ const (
 func articleToDB(a news.Article) ([]any, error) {
 	for _, f := range []struct{ field, v string }{
 		{"id", a.ID}, {"title", a.Title}, {"summary", a.Summary}, {"url", a.URL},
-		{"source", a.Source}, {"category", a.Category}, {"image", a.Image},
+		{"source", a.Source}, {"category", a.Category}, {"image", a.Image}, {"correction", a.Correction},
 	} {
 		if !storable(f.v) {
 			return nil, news.FieldError(f.field, "must be UTF-8 text without NUL characters")

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -259,6 +260,16 @@ var migrations = []string{
 	// NULL. secure_delete (see Open) overwrites the freed bytes in the file.
 	`UPDATE events SET article = NULL WHERE article IS NOT NULL;
 	CREATE INDEX events_article ON events (article_id, seq);`,
+	// The newsroom's accounts, sessions, tokens and audit log (accounts.go).
+	accountsMigration,
+	// The flash lifecycle (issue #16): urgent, pinned, expiry, correction;
+	// expiry_logged marks an expiry whose delete event is in the log.
+	`ALTER TABLE articles ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE articles ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE articles ADD COLUMN expires_at INTEGER; -- unix nanoseconds; NULL: never
+	ALTER TABLE articles ADD COLUMN correction TEXT NOT NULL DEFAULT '';
+	ALTER TABLE articles ADD COLUMN expiry_logged INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX articles_expiry ON articles (expires_at) WHERE expires_at IS NOT NULL;`,
 }
 
 // migrate applies the migrations the database lacks, each in a transaction
@@ -362,7 +373,8 @@ func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, 
 	return ev, err
 }
 
-// UpdateArticle replaces an existing article; NotFound if there is none.
+// UpdateArticle replaces an existing article; NotFound if there is none. It
+// arms the article's expiry anew.
 func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, error) {
 	var ev news.Event
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -370,7 +382,7 @@ func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, 
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE articles SET `+updateSet+` WHERE id = ?`, slices.Concat(vals[1:], []any{a.ID})...)
+		res, err := tx.ExecContext(ctx, `UPDATE articles SET `+updateSet+`, expiry_logged = 0 WHERE id = ?`, slices.Concat(vals[1:], []any{a.ID})...)
 		if err != nil {
 			return err
 		}
@@ -390,17 +402,24 @@ func (s *Store) UpsertArticle(ctx context.Context, a news.Article) (news.Event, 
 	var ev news.Event
 	changed := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		vals, err := row.Values(a)
-		if err != nil {
+		if _, err := row.Values(a); err != nil {
 			return err
 		}
 		old, err := getArticle(ctx, tx, a.ID)
+		if err == nil {
+			a = row.KeepLifecycle(a, old)
+		}
 		switch {
 		case err == nil && old.Equal(a):
 			return nil
 		case err != nil && news.ErrorCode(err) != news.ENotFound:
 			return err
 		}
+		vals, err := row.Values(a)
+		if err != nil {
+			return err
+		}
+		// the lifecycle is the stored one: its expiry stays as logged
 		if _, err := tx.ExecContext(ctx, `INSERT INTO articles (`+insertColumns+`) VALUES (`+insertValues+`)
 			ON CONFLICT (id) DO UPDATE SET `+updateSet, slices.Concat(vals, vals[1:])...); err != nil {
 			return err
@@ -530,6 +549,62 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 	return seq, err
 }
 
+// Expire logs a delete event for every article expired at now whose expiry
+// is not logged yet, and returns the next expiry after now (see
+// news.Store.Expire). Processes sharing the file take turns at the write
+// lock, and the second finds the expiry logged.
+func (s *Store) Expire(ctx context.Context, now time.Time) ([]news.Event, time.Time, error) {
+	n := now.UnixNano()
+	var due int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM articles
+		WHERE expires_at <= ? AND expiry_logged = 0 LIMIT 1)`, n).Scan(&due); err != nil {
+		return nil, time.Time{}, err
+	}
+	var evs []news.Event
+	if due > 0 {
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			evs = nil
+			rows, err := tx.QueryContext(ctx, `UPDATE articles SET expiry_logged = 1
+				WHERE expires_at <= ? AND expiry_logged = 0 RETURNING id`, n)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				ev, err := appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id})
+				if err != nil {
+					return err
+				}
+				evs = append(evs, ev)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+	}
+	var next *int64
+	if err := s.r.QueryRowContext(ctx, `SELECT MIN(expires_at) FROM articles WHERE expires_at > ?`, n).Scan(&next); err != nil {
+		return evs, time.Time{}, err
+	}
+	if next == nil {
+		return evs, time.Time{}, nil
+	}
+	return evs, time.Unix(0, *next).UTC(), nil
+}
+
 // write runs fn in one transaction on the writer connection.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if why := s.ReadOnly(); why != "" {
@@ -576,8 +651,9 @@ func appendEvent(ctx context.Context, tx *sql.Tx, typ news.EventType, a news.Art
 }
 
 const (
-	insertColumns = `id, title, summary, body, url, source, category, category_key, image, flash, published_at, updated_at`
-	insertValues  = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
-	updateSet     = `title = ?, summary = ?, body = ?, url = ?, source = ?, category = ?, category_key = ?,
-		image = ?, flash = ?, published_at = ?, updated_at = ?`
+	insertColumns = `id, title, summary, body, url, source, category, category_key, image, flash, published_at, updated_at,
+		urgent, pinned, expires_at, correction`
+	insertValues = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	updateSet    = `title = ?, summary = ?, body = ?, url = ?, source = ?, category = ?, category_key = ?,
+		image = ?, flash = ?, published_at = ?, updated_at = ?, urgent = ?, pinned = ?, expires_at = ?, correction = ?`
 )

@@ -15,7 +15,8 @@ import (
 
 // Values returns an article's column values, in the order id, title,
 // summary, body (JSON), url, source, category, category key, image, flash,
-// published_at, updated_at (unix nanoseconds); EInvalid for a time the
+// published_at, updated_at (unix nanoseconds), urgent, pinned, expires_at
+// (unix nanoseconds, NULL for none), correction; EInvalid for a time the
 // nanosecond columns cannot hold exactly.
 func Values(a news.Article) ([]any, error) {
 	if err := a.ValidateDates(); err != nil {
@@ -26,21 +27,44 @@ func Values(a news.Article) ([]any, error) {
 		return nil, err
 	}
 	return []any{a.ID, a.Title, a.Summary, string(body), a.URL, a.Source, a.Category, FoldCategory(a.Category),
-		a.Image, a.Flash, TimeToDB(a.PublishedAt), TimeToDB(a.UpdatedAt)}, nil
+		a.Image, a.Flash, TimeToDB(a.PublishedAt), TimeToDB(a.UpdatedAt),
+		a.Urgent, a.Pinned, ExpiryToDB(a.ExpiresAt), a.Correction}, nil
+}
+
+// ExpiryToDB encodes an expiry as unix nanoseconds, none as NULL.
+func ExpiryToDB(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	n := t.UnixNano()
+	return &n
+}
+
+// KeepLifecycle returns a with the lifecycle of old, the stored article an
+// upsert replaces: urgent, pinned, expires_at and correction are set by
+// editors, which a feed carrying the article again knows nothing of.
+func KeepLifecycle(a, old news.Article) news.Article {
+	a.Urgent, a.Pinned, a.ExpiresAt, a.Correction = old.Urgent, old.Pinned, old.ExpiresAt, old.Correction
+	return a
 }
 
 // Scanner is a database row.
 type Scanner interface{ Scan(dest ...any) error }
 
 // Scan reads an article from the columns id, title, summary, body, url,
-// source, category, image, flash, published_at, updated_at.
+// source, category, image, flash, published_at, updated_at, urgent, pinned,
+// expires_at, correction.
 func Scan(r Scanner) (news.Article, error) {
 	var a news.Article
 	var body string
 	var pub, upd int64
+	var exp *int64
 	if err := r.Scan(&a.ID, &a.Title, &a.Summary, &body, &a.URL, &a.Source, &a.Category, &a.Image,
-		&a.Flash, &pub, &upd); err != nil {
+		&a.Flash, &pub, &upd, &a.Urgent, &a.Pinned, &exp, &a.Correction); err != nil {
 		return news.Article{}, err
+	}
+	if exp != nil {
+		a.ExpiresAt = time.Unix(0, *exp).UTC()
 	}
 	if err := json.Unmarshal([]byte(body), &a.Body); err != nil {
 		return news.Article{}, fmt.Errorf("article %q: body: %w", a.ID, err)
@@ -53,6 +77,9 @@ func Scan(r Scanner) (news.Article, error) {
 // non-nil body, so the JSON API always sends "body": [].
 func Normalize(a news.Article) news.Article {
 	a.PublishedAt, a.UpdatedAt = a.PublishedAt.UTC(), a.UpdatedAt.UTC()
+	if !a.ExpiresAt.IsZero() {
+		a.ExpiresAt = a.ExpiresAt.UTC()
+	}
 	return news.NonNilBody(a)
 }
 
@@ -79,9 +106,11 @@ func TimeFromDB(n int64) time.Time {
 }
 
 // Columns are the columns Scan reads, in its order.
-const Columns = `id, title, summary, body, url, source, category, image, flash, published_at, updated_at`
+const Columns = `id, title, summary, body, url, source, category, image, flash, published_at, updated_at,
+	urgent, pinned, expires_at, correction`
 
-// List builds a listing's query: the articles of the filter newest first,
+// List builds a listing's query: the articles of the filter newest first
+// (those expired now left out unless the filter asks for them),
 // one row more than the page (which tells whether a next page exists),
 // with the placeholders ph makes for the nth argument ("?" or "$n").
 func List(f news.ArticleFilter, ph func(n int) string) (query string, args []any, limit int) {
@@ -100,6 +129,12 @@ func List(f news.ArticleFilter, ph func(n int) string) (query string, args []any
 	}
 	if f.Flash != nil {
 		where = append(where, `flash = `+arg(*f.Flash))
+	}
+	if f.Pinned != nil {
+		where = append(where, `pinned = `+arg(*f.Pinned))
+	}
+	if !f.Expired {
+		where = append(where, `(expires_at IS NULL OR expires_at > `+arg(time.Now().UnixNano())+`)`)
 	}
 	if !f.Before.IsZero() {
 		where = append(where, `(published_at, id) < (`+arg(TimeToDB(f.Before.PublishedAt))+`, `+arg(f.Before.ID)+`)`)

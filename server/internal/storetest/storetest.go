@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) news.Store) {
 		{"Upsert", testUpsert},
 		{"RoundTrip", testRoundTrip},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"Lifecycle", testLifecycle},
+		{"ExpireOnce", testExpireOnce},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +98,8 @@ func same(a, b news.Article) bool {
 	return a.ID == b.ID && a.Title == b.Title && a.Summary == b.Summary &&
 		slices.Equal(a.Body, b.Body) && a.URL == b.URL && a.Source == b.Source &&
 		a.Category == b.Category && a.Image == b.Image && a.Flash == b.Flash &&
-		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+		a.PublishedAt.Equal(b.PublishedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		a.Urgent == b.Urgent && a.Pinned == b.Pinned && a.ExpiresAt.Equal(b.ExpiresAt) && a.Correction == b.Correction
 }
 
 func checkArticle(t *testing.T, what string, got, want news.Article) {
@@ -833,6 +836,10 @@ func testRoundTrip(t *testing.T, s news.Store) {
 			a.Summary, a.URL, a.Source, a.Category, a.Image = "", "", "", "", ""
 		}},
 		{"flash", func(a *news.Article) { a.Flash = true }},
+		{"lifecycle", func(a *news.Article) {
+			a.Urgent, a.Pinned, a.Correction = true, true, "An earlier version named the wrong minister.\nFixed."
+			a.ExpiresAt = time.Date(2250, 1, 2, 3, 4, 5, 6, paris)
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a := article(fmt.Sprintf("rt%d", i), base)
@@ -943,4 +950,145 @@ func RunDamaged(t *testing.T, open func(t *testing.T) (news.Store, Exec)) {
 	}
 	// The rest of the store is untouched.
 	checkArticle(t, "Article(d)", get(t, s, "d"), evs[3].Article)
+}
+
+// testLifecycle holds the flash lifecycle's fields (issue #16): stored and
+// returned, expired articles out of listings unless asked for, the pinned
+// filter, and an expiry logged as a delete event that replay serves.
+func testLifecycle(t *testing.T, s news.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	live := article("live", base.Add(3*time.Hour))
+	live.ExpiresAt = now.Add(time.Hour)
+	live.Urgent, live.Correction = true, "Corrected: the date."
+	gone := article("gone", base.Add(2*time.Hour))
+	gone.ExpiresAt = now.Add(-time.Minute)
+	pinned := article("pinned", base)
+	pinned.Pinned, pinned.Flash = true, true
+	for _, a := range []news.Article{live, gone, pinned} {
+		create(t, s, a)
+	}
+	checkArticle(t, "Article(live)", get(t, s, "live"), live)
+	checkArticle(t, "Article(gone), kept for its editors", get(t, s, "gone"), gone)
+	l, _ := list(t, s, news.ArticleFilter{Limit: 10})
+	checkIDs(t, "listing leaves the expired out", l, []string{"live", "pinned"})
+	checkArticle(t, "listed live", l[0], live)
+	l, _ = list(t, s, news.ArticleFilter{Limit: 10, Expired: true})
+	checkIDs(t, "listing with Expired", l, []string{"live", "gone", "pinned"})
+	yes := true
+	l, _ = list(t, s, news.ArticleFilter{Limit: 10, Pinned: &yes})
+	checkIDs(t, "pinned only", l, []string{"pinned"})
+
+	before := lastSeq(t, s)
+	evs, next, err := s.Expire(ctx, now)
+	if err != nil {
+		t.Fatalf("Expire: %v", err)
+	}
+	if len(evs) != 1 || evs[0].Type != news.EventDelete || evs[0].Article.ID != "gone" || evs[0].Seq <= before {
+		t.Fatalf("Expire: events %+v, want one delete of gone after %d", evs, before)
+	}
+	if !next.Equal(live.ExpiresAt) {
+		t.Errorf("Expire: next %v, want %v", next, live.ExpiresAt)
+	}
+	if evs[0].Article.Title != "" {
+		t.Errorf("the expiry event carries text: %+v", evs[0].Article)
+	}
+	// Replay serves the expiry as the article's latest event: a reader
+	// resuming from before it drops the article.
+	got := events(t, s, before, all)
+	checkEvents(t, "replay after the expiry", got, evs)
+	// Logged once.
+	if again, _, err := s.Expire(ctx, now.Add(time.Second)); err != nil || len(again) != 0 {
+		t.Errorf("Expire again: %v %v, want nothing", again, err)
+	}
+	if seq := lastSeq(t, s); seq != evs[0].Seq {
+		t.Errorf("LastSeq %d after a second Expire, want %d", seq, evs[0].Seq)
+	}
+	checkArticle(t, "Article(gone) after its expiry", get(t, s, "gone"), gone)
+
+	// A write arms the expiry anew: an editor extending it, then it passes.
+	gone.ExpiresAt = now.Add(time.Minute)
+	if _, err := s.UpdateArticle(ctx, gone); err != nil {
+		t.Fatalf("UpdateArticle: %v", err)
+	}
+	l, _ = list(t, s, news.ArticleFilter{Limit: 10})
+	checkIDs(t, "listing after the expiry was extended", l, []string{"live", "gone", "pinned"})
+	if evs, next, err := s.Expire(ctx, now); err != nil || len(evs) != 0 || !next.Equal(gone.ExpiresAt) {
+		t.Errorf("Expire before the new expiry: %v %v %v", evs, next, err)
+	}
+	evs, _, err = s.Expire(ctx, now.Add(2*time.Minute))
+	if err != nil || len(evs) != 1 || evs[0].Article.ID != "gone" {
+		t.Errorf("Expire past the new expiry: %+v %v, want gone's delete", evs, err)
+	}
+	// An upsert that changes nothing does not re-arm it.
+	if _, changed, err := s.UpsertArticle(ctx, gone); err != nil || changed {
+		t.Errorf("UpsertArticle unchanged: changed %v, %v", changed, err)
+	}
+	if evs, _, err := s.Expire(ctx, now.Add(2*time.Minute)); err != nil || len(evs) != 0 {
+		t.Errorf("Expire after an unchanged upsert: %+v %v", evs, err)
+	}
+	// An upsert (a feed carrying the article again) keeps the lifecycle its
+	// editors set, and the expiry as logged.
+	fromFeed := gone
+	fromFeed.Title, fromFeed.Urgent, fromFeed.Pinned, fromFeed.ExpiresAt, fromFeed.Correction = "From the feed", false, false, time.Time{}, ""
+	gone.Correction = "Kept correction"
+	if _, err := s.UpdateArticle(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _, err := s.Expire(ctx, now.Add(2*time.Minute)); err != nil || len(evs) != 1 {
+		t.Fatalf("Expire after the update: %+v %v", evs, err)
+	}
+	ev, changed, err := s.UpsertArticle(ctx, fromFeed)
+	if err != nil || !changed {
+		t.Fatalf("UpsertArticle from a feed: changed %v, %v", changed, err)
+	}
+	want := gone
+	want.Title = "From the feed"
+	checkArticle(t, "upsert event", ev.Article, want)
+	checkArticle(t, "upserted", get(t, s, "gone"), want)
+	if evs, _, err := s.Expire(ctx, now.Add(2*time.Minute)); err != nil || len(evs) != 0 {
+		t.Errorf("Expire after an upsert: %+v %v, want the expiry still logged", evs, err)
+	}
+	// No expiry at all: no next.
+	for _, id := range []string{"live", "gone"} {
+		if _, err := s.DeleteArticle(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if evs, next, err := s.Expire(ctx, now); err != nil || len(evs) != 0 || !next.IsZero() {
+		t.Errorf("Expire with no expiry left: %v %v %v", evs, next, err)
+	}
+}
+
+// testExpireOnce runs Expire from several goroutines at once, as several
+// nodes' timers fire together: each expiry is logged once.
+func testExpireOnce(t *testing.T, s news.Store) {
+	now := time.Now().UTC()
+	for i := range 5 {
+		a := article(fmt.Sprintf("x%d", i), base)
+		a.ExpiresAt = now.Add(-time.Second)
+		create(t, s, a)
+	}
+	before := lastSeq(t, s)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for range 4 {
+		wg.Go(func() {
+			evs, _, err := s.Expire(context.Background(), now)
+			if err != nil {
+				t.Errorf("Expire: %v", err)
+			}
+			mu.Lock()
+			total += len(evs)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if total != 5 {
+		t.Errorf("%d expiry events in all, want 5", total)
+	}
+	if got := events(t, s, before, all); len(got) != 5 {
+		t.Errorf("%d events logged, want 5", len(got))
+	}
 }
