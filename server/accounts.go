@@ -430,16 +430,21 @@ func (s *Server) handleListTokens(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	owner := p.name
-	if p.role == news.RoleAdmin {
-		owner = ""
-	}
-	list, err := s.accounts.Tokens(r.Context(), owner)
+	list, err := s.accounts.Tokens(r.Context(), tokenScope(p))
 	if err != nil {
 		return err
 	}
 	s.writePrivate(w, http.StatusOK, map[string][]news.Token{"tokens": list})
 	return nil
+}
+
+// tokenScope is whose tokens p may list and delete: its own, or, for an
+// admin, everyone's ("").
+func tokenScope(p *principal) string {
+	if p.role == news.RoleAdmin {
+		return ""
+	}
+	return p.name
 }
 
 // DELETE /api/tokens/{id}
@@ -452,11 +457,7 @@ func (s *Server) handleDeleteToken(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	id := r.PathValue("id")
-	owner := p.name
-	if p.role == news.RoleAdmin {
-		owner = ""
-	}
-	list, err := s.accounts.Tokens(r.Context(), owner)
+	list, err := s.accounts.Tokens(r.Context(), tokenScope(p))
 	if err != nil {
 		return err
 	}

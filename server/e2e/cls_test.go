@@ -2,9 +2,7 @@ package e2e_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -35,22 +33,13 @@ if(a&&b)window.__held=b.getBoundingClientRect().top-a.getBoundingClientRect().bo
 func pausedHostPage(t *testing.T, html string) string {
 	t.Helper()
 	first, rest, _ := strings.Cut(html, "<!--pause-->")
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return hostServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, first)
 		w.(http.Flusher).Flush()
 		time.Sleep(700 * time.Millisecond)
 		fmt.Fprint(w, rest)
 	}))
-	hs.Listener.Close()
-	hs.Listener = ln
-	hs.Start()
-	t.Cleanup(hs.Close)
-	return hs.URL
 }
 
 // clsResult is what one page load measured.

@@ -349,19 +349,16 @@ func (w *webkitEngine) Eval(js string, out any) error { return w.evalIn(false, j
 func (w *webkitEngine) EvalInFrame(js string, out any) error { return w.evalIn(true, js, out) }
 
 func (w *webkitEngine) ClickInFrame(selector string) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.to(true); err != nil {
-		return err
-	}
-	el, err := w.s.FindElement(selector)
-	if err != nil {
-		return err
-	}
-	return w.s.Click(el)
+	return w.actInFrame(selector, w.s.Click)
 }
 
 func (w *webkitEngine) HoverInFrame(selector string) error {
+	return w.actInFrame(selector, w.s.Hover)
+}
+
+// actInFrame does act (a real pointer action) on the frame's element
+// matching selector.
+func (w *webkitEngine) actInFrame(selector string, act func(webdriver.Element) error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.to(true); err != nil {
@@ -371,7 +368,7 @@ func (w *webkitEngine) HoverInFrame(selector string) error {
 	if err != nil {
 		return err
 	}
-	return w.s.Hover(el)
+	return act(el)
 }
 
 func (w *webkitEngine) Logs() []string {
