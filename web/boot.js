@@ -13,32 +13,36 @@ function goappGetenv(k) { return goappEnv[k]; }
 var goappNav = function () {}, goappOnUpdate = function () {}, goappOnAppInstallChange = function () {};
 function goappKeepBodyClean() { return function () {}; }
 
-// A reader who blocks site data makes this frame storage-less: reading
-// window.localStorage then throws SecurityError, and go-app's engine reads
-// it, which from Go would kill the wasm (syscall/js cannot catch a throwing
-// getter). Such a frame gets an in-memory stand-in first; the widget keeps
+// shimStorage runs as the Go program wakes, not at load: touching storage
+// or a BroadcastChannel costs a synchronous round trip to the browser, in
+// a frame that may never wake. A reader who blocks site data makes this
+// frame storage-less: reading window.localStorage then throws
+// SecurityError, and go-app's engine reads it, which from Go would kill the
+// wasm (syscall/js cannot catch a throwing getter). Such a frame gets an in-memory stand-in first; the widget keeps
 // nothing there. Its methods sit on the prototype, so Object.keys (which
 // go-app calls) lists only stored keys.
-["localStorage", "sessionStorage"].forEach(function (name) {
-  try {
-    window[name].getItem("newswidget");
-  } catch (e) {
-    var items = new Map();
-    var proto = {
-      getItem: function (k) { return items.has(String(k)) ? items.get(String(k)) : null; },
-      setItem: function (k, v) { items.set(String(k), String(v)); },
-      removeItem: function (k) { items.delete(String(k)); },
-      clear: function () { items.clear(); },
-      key: function (i) { var k = Array.from(items.keys())[i]; return k === undefined ? null : k; },
-      get length() { return items.size; }
-    };
-    Object.defineProperty(window, name, { value: Object.create(proto), configurable: true });
-  }
-});
-// Likewise Firefox, with third-party cookies blocked, throws SecurityError
-// from new BroadcastChannel() in a frame, which go-app calls at start; with
-// none, go-app skips its cross-tab state, which the widget does not use.
-try { new BroadcastChannel("newswidget").close(); } catch (e) { window.BroadcastChannel = undefined; }
+function shimStorage() {
+  ["localStorage", "sessionStorage"].forEach(function (name) {
+    try {
+      window[name].getItem("newswidget");
+    } catch (e) {
+      var items = new Map();
+      var proto = {
+        getItem: function (k) { return items.has(String(k)) ? items.get(String(k)) : null; },
+        setItem: function (k, v) { items.set(String(k), String(v)); },
+        removeItem: function (k) { items.delete(String(k)); },
+        clear: function () { items.clear(); },
+        key: function (i) { var k = Array.from(items.keys())[i]; return k === undefined ? null : k; },
+        get length() { return items.size; }
+      };
+      Object.defineProperty(window, name, { value: Object.create(proto), configurable: true });
+    }
+  });
+  // Likewise Firefox, with third-party cookies blocked, throws SecurityError
+  // from new BroadcastChannel() in a frame, which go-app calls at start; with
+  // none, go-app skips its cross-tab state, which the widget does not use.
+  try { new BroadcastChannel("newswidget").close(); } catch (e) { window.BroadcastChannel = undefined; }
+}
 
 (function () {
   var w = window, d = document, root = d.documentElement, q = new URLSearchParams(location.search);
@@ -54,19 +58,22 @@ try { new BroadcastChannel("newswidget").close(); } catch (e) { window.Broadcast
     try { w.parent.postMessage({ newswidget: m }, parentOrigin); } catch (e) {} // not an origin: nobody to tell
   }
 
-  // The ticker's loop at its configured speed: the server could only
-  // estimate the headlines' width.
-  var track = d.querySelector(".nw-track"), copy = track && track.querySelector(".nw-copy"), speed = +q.get("speed") || 60;
-  if (copy && copy.scrollWidth && speed >= 10 && speed <= 400) track.style.animationDuration = copy.scrollWidth / speed + "s";
-
   // The widget's height, whenever it changes: the loader sizes the frame.
-  var height = -1;
+  // Measured in ResizeObserver's callbacks, after the browser's own layout,
+  // never by forcing one from this script: on a phone the frame shares the
+  // publisher's main thread. The first callback also sets the ticker's loop
+  // to its configured speed (the server could only estimate the headlines'
+  // width).
+  var height = -1, track = d.querySelector(".nw-track"), speed = +q.get("speed") || 60;
   function report() {
+    var copy = track && track.querySelector(".nw-copy");
+    if (copy && copy.scrollWidth && speed >= 10 && speed <= 400) track.style.animationDuration = copy.scrollWidth / speed + "s";
+    track = null;
     var h = Math.ceil(d.body.getBoundingClientRect().height);
     if (h > 0 && h !== height) tell("resize", { height: height = h });
   }
-  if (w.ResizeObserver) new ResizeObserver(report).observe(d.body);
-  report();
+  if (w.ResizeObserver) new ResizeObserver(function () { report(); }).observe(d.body);
+  else report();
 
   var data = d.getElementById("nw-data"), seq = 0;
   try { // go-app escaped the JSON as text: undo its five entities
@@ -88,6 +95,7 @@ try { new BroadcastChannel("newswidget").close(); } catch (e) { window.Broadcast
   function wake() {
     if (state() || !canRun) return;
     setState("loading");
+    shimStorage();
     var s = d.createElement("script");
     s.src = goappEnv.NW_EXEC;
     s.onload = run;
