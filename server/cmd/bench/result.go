@@ -17,11 +17,12 @@ type Kind string
 
 // The kinds of budget.
 const (
-	RatioMax Kind = "ratio<=" // value / anchor at most Limit
-	RatioMin Kind = "ratio>=" // value / anchor at least Limit
-	ValueMax Kind = "value<=" // value at most Limit, in the row's unit
-	ValueMin Kind = "value>=" // value at least Limit, in the row's unit
-	DiffMax  Kind = "diff<="  // value − anchor at most Limit, in the row's unit
+	RatioMax Kind = "ratio<="  // value / anchor at most Limit
+	RatioMin Kind = "ratio>="  // value / anchor at least Limit
+	ValueMax Kind = "value<="  // value at most Limit, in the row's unit
+	ValueMin Kind = "value>="  // value at least Limit, in the row's unit
+	DiffMax  Kind = "diff<="   // value − anchor at most Limit, in the row's unit
+	Reported Kind = "reported" // no budget: the figure is measured beside its anchor and reported
 )
 
 // Row is one measured figure beside its anchor.
@@ -91,6 +92,9 @@ func (r *Row) judge() {
 		if !r.Pass {
 			r.Verdict = fmt.Sprintf("MISS by %s %s (%.1f%% short)", num(r.Limit-r.Value), r.Unit, 100*(1-r.Value/r.Limit))
 		}
+	case Reported:
+		r.Pass, r.Verdict = false, "reported"
+		return
 	}
 	if r.Pass {
 		r.Verdict = "pass"
@@ -110,6 +114,8 @@ func (r *Row) budgetText() string {
 		return fmt.Sprintf("≥ %s %s", num(r.Limit), r.Unit)
 	case DiffMax:
 		return fmt.Sprintf("≤ anchor + %s %s", num(r.Limit), r.Unit)
+	case Reported:
+		return "none (reported)"
 	}
 	return ""
 }
@@ -153,6 +159,7 @@ type Report struct {
 	Details    map[string]any    `json:"details"`      // every sample and supporting number
 	Passed     int               `json:"passed"`       // rows within budget
 	Missed     int               `json:"missed"`       // rows over it
+	Reported   int               `json:"reported"`     // rows with no budget, reported only
 	Unmeasured int               `json:"unmeasured"`   // rows that could not be measured
 }
 
@@ -208,7 +215,7 @@ func (rep *Report) print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Figure, val, anchor, ratio, r.budgetText(), r.Verdict)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d pass, %d miss, %d not measured; %.0f s", rep.Passed, rep.Missed, rep.Unmeasured, rep.Seconds)
+	fmt.Fprintf(w, "\n%d pass, %d miss, %d reported, %d not measured; %.0f s", rep.Passed, rep.Missed, rep.Reported, rep.Unmeasured, rep.Seconds)
 	if rep.Quick {
 		fmt.Fprint(w, " (-quick: fewer, shorter runs)")
 	}
@@ -239,11 +246,13 @@ func oneLine(s string) string {
 // finish counts the verdicts.
 func (rep *Report) finish(start time.Time) {
 	rep.Seconds = time.Since(start).Seconds()
-	rep.Passed, rep.Missed, rep.Unmeasured = 0, 0, 0
+	rep.Passed, rep.Missed, rep.Reported, rep.Unmeasured = 0, 0, 0, 0
 	for _, r := range rep.Rows {
 		switch {
 		case r.Err != "":
 			rep.Unmeasured++
+		case r.Kind == Reported:
+			rep.Reported++
 		case r.Pass:
 			rep.Passed++
 		default:
