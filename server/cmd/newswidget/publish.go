@@ -21,7 +21,7 @@ func publish(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("newswidget publish", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	serverURL := fs.String("server", envOr("NEWSWIDGET_SERVER", "http://localhost:8080"), "`URL` of the running server")
-	token := fs.String("token", os.Getenv("NEWSWIDGET_ADMIN_TOKEN"), "the server's admin `TOKEN` (default $NEWSWIDGET_ADMIN_TOKEN)")
+	token := fs.String("token", os.Getenv("NEWSWIDGET_ADMIN_TOKEN"), "the server's admin `TOKEN` or a personal API token (default $NEWSWIDGET_ADMIN_TOKEN)")
 	file := fs.String("file", "", "JSON `FILE` holding the article (- for standard input); flags below override its fields")
 	update := fs.Bool("update", false, "replace the article with -id (PUT) instead of creating one")
 	del := fs.Bool("delete", false, "delete the article with -id")
@@ -36,6 +36,10 @@ func publish(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.Category, "category", "", "category")
 	fs.StringVar(&a.Image, "image", "", "image URL (http or https)")
 	fs.BoolVar(&a.Flash, "flash", false, "show it in the Flash News ticker")
+	fs.BoolVar(&a.Urgent, "urgent", false, "mark it as breaking news")
+	fs.BoolVar(&a.Pinned, "pinned", false, "keep it first in the ticker and the list")
+	fs.StringVar(&a.Correction, "correction", "", "a correction note shown with the article")
+	expires := fs.String("expires", "", "when it leaves the ticker and the list: an RFC 3339 `TIME` or a duration from now (90m); \"\" never")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -63,10 +67,19 @@ func publish(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for name, v := range map[string]any{"id": a.ID, "title": a.Title, "summary": a.Summary, "url": a.URL,
-		"source": a.Source, "category": a.Category, "image": a.Image, "flash": a.Flash} {
+		"source": a.Source, "category": a.Category, "image": a.Image, "flash": a.Flash,
+		"urgent": a.Urgent, "pinned": a.Pinned, "correction": a.Correction} {
 		if set[name] {
 			doc[name] = v
 		}
+	}
+	if set["expires"] {
+		at, err := expiry(*expires, time.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "publish: -expires:", err)
+			return 2
+		}
+		doc["expires_at"] = at
 	}
 	if set["body"] {
 		var paras []string
@@ -129,6 +142,24 @@ func publish(args []string, stdout, stderr io.Writer) int {
 	json.Unmarshal(out, &got)
 	fmt.Fprintf(stdout, "%s %s: %s\n", map[string]string{http.MethodPost: "published", http.MethodPut: "updated"}[method], got.ID, got.Title)
 	return 0
+}
+
+// expiry reads -expires: an RFC 3339 time, a duration from now, or ""
+// (never expires; JSON null clears an expiry on update).
+func expiry(v string, now time.Time) (any, error) {
+	if v == "" {
+		return nil, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		if d <= 0 {
+			return nil, fmt.Errorf("%q: a duration must be positive", v)
+		}
+		return now.Add(d).UTC().Format(time.RFC3339), nil
+	}
+	if _, err := time.Parse(time.RFC3339, v); err != nil {
+		return nil, fmt.Errorf("%q is neither an RFC 3339 time (2026-12-06T18:00:00Z) nor a duration (90m)", v)
+	}
+	return v, nil
 }
 
 func envOr(name, def string) string {

@@ -201,6 +201,30 @@ func TestPublish(t *testing.T) {
 			wantStderr: []string{"need -id"},
 		},
 		{
+			name: "lifecycle flags",
+			args: append(slices.Clone(srv), "-id", "breaking", "-title", "Breaking", "-flash", "-urgent", "-pinned",
+				"-expires", "2h", "-correction", "An earlier version misnamed the minister."),
+			wantStdout: `^published breaking: Breaking\n$`,
+			check: func(t *testing.T, _ string) {
+				a, status := getArticle(t, n.url, "breaking")
+				if status != http.StatusOK {
+					t.Fatalf("GET /api/articles/breaking: status got %d, want 200", status)
+				}
+				if !a.Urgent || !a.Pinned || a.Correction != "An earlier version misnamed the minister." {
+					t.Errorf("got urgent %v pinned %v correction %q, want true true and the note", a.Urgent, a.Pinned, a.Correction)
+				}
+				if left := time.Until(a.ExpiresAt); left < 119*time.Minute || left > 2*time.Hour {
+					t.Errorf("expires_at got %v (in %v), want two hours from now", a.ExpiresAt, left)
+				}
+			},
+		},
+		{
+			name:       "bad expiry",
+			args:       append(slices.Clone(srv), "-title", "T", "-expires", "tomorrow"),
+			wantCode:   2,
+			wantStderr: []string{"-expires", `"tomorrow" is neither an RFC 3339 time`},
+		},
+		{
 			name:       "missing file",
 			args:       append(slices.Clone(srv), "-file", filepath.Join(t.TempDir(), "absent.json")),
 			wantCode:   2,
@@ -245,8 +269,8 @@ func TestPublish(t *testing.T) {
 		return
 	}
 	// A reader that was connected all along saw each change, in order.
-	wantEvents(t, events.nextN(t, 4, eventTimeout),
-		"article:"+flashID, "article:from-file", "article:from-file", "delete:from-file")
+	wantEvents(t, events.nextN(t, 5, eventTimeout),
+		"article:"+flashID, "article:from-file", "article:from-file", "delete:from-file", "article:breaking")
 }
 
 // listFlash returns the ids of GET /api/articles?flash=true.
