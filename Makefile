@@ -5,9 +5,13 @@ ADDR    ?= localhost:8080
 DATA    ?= ./data
 DIST    := web/dist
 WASM    := $(DIST)/app.wasm
+# The editors' console (/newsroom): its own wasm main, so the widget's
+# bundle does not carry it.
+NEWSROOM := $(DIST)/newsroom.wasm
 GOROOT  := $(shell $(GO) env GOROOT)
 # Sources the wasm is built from: a change to any of them rebuilds it.
-WASM_SRC := $(shell find app widget -name '*.go' -not -name '*_test.go') go.mod go.sum
+WASM_SRC := $(shell find app widget -name '*.go' -not -name '*_test.go' -not -path 'app/console/*' -not -path 'widget/newsroom/*') go.mod go.sum
+NEWSROOM_SRC := $(WASM_SRC) $(shell find app/console widget/newsroom -name '*.go' -not -name '*_test.go')
 
 .PHONY: run build test wasm size screenshot bench fuzz clean
 
@@ -17,10 +21,16 @@ run: wasm
 build: wasm
 	$(GO) build -trimpath -o bin/newswidget ./server/cmd/newswidget
 
-wasm: $(WASM).br $(DIST)/wasm_exec.js
+wasm: $(WASM).br $(NEWSROOM).br $(DIST)/wasm_exec.js
 
 $(WASM): $(WASM_SRC)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./widget
+
+$(NEWSROOM): $(NEWSROOM_SRC)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@ ./widget/newsroom
+
+$(NEWSROOM).br: $(NEWSROOM)
+	$(GO) run ./server/cmd/compress $(NEWSROOM)
 
 # Brotli 11 and gzip 9, once per build: the server never compresses the wasm.
 $(WASM).br: $(WASM)
@@ -55,7 +65,8 @@ test: wasm $(HELLO).br
 size: wasm
 	$(GO) run ./server/cmd/size
 
-# The README's picture, taken by the browser tests' own headless Chromium.
+# The README's pictures, taken by the browser tests' own headless Chromium:
+# web/screenshot.png, and beside it configurator.png and newsroom.png.
 screenshot: wasm
 	NEWSWIDGET_SCREENSHOT=$(CURDIR)/web/screenshot.png $(GO) test -count=1 -run TestScreenshot ./server/e2e
 

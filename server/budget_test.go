@@ -11,7 +11,7 @@ import (
 // reports them with the others.
 const (
 	maxWasmRatio   = 1.05 // the widget's wasm (brotli 11) to go-app's hello world, same Go and flags
-	maxLoaderBytes = 1536 // the loader, brotli: 1.5 KB
+	maxLoaderBytes = 1560 // the loader, brotli: 1.5 KB, and data-partner with its refusal (issue #17)
 )
 
 func TestBundleBudgets(t *testing.T) {

@@ -49,6 +49,11 @@ func (s *Server) pump(seq int64) {
 		case <-s.pokeCh:
 		case <-tick.C:
 		}
+		// The back-off switch another node may have set: its write woke
+		// this pump as an event would (or the tick did).
+		lctx, lcancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s.loadLive(lctx)
+		lcancel()
 		for {
 			limit := batch.limit
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -100,6 +105,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return news.FieldError("since", "must be a non-negative event id")
 	}
+	// A widget that was told to slow down or pause names its mode (live=):
+	// it hears the mode at once, normal included, so it knows it may stay.
+	tell := r.URL.Query().Has("live")
 	client := s.clientKey(r)
 	if r.Method == http.MethodHead {
 		// What a GET would be answered, without the body: a stream's head
@@ -146,7 +154,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		handedOver = true
-		go s.streamConn(conn, sub, since, release)
+		s.streamConn(conn, sub, since, tell, release)
 		return nil
 	}
 	// HTTP/2, or a writer that cannot be taken over: the stream stays in
@@ -154,7 +162,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	defer s.hub.Unsubscribe(sub)
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
-	s.stream(r.Context(), sub, since, func(b []byte) bool {
+	s.stream(r.Context(), sub, since, tell, func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if _, err := w.Write(b); err != nil {
 			return false
@@ -207,39 +215,93 @@ func (s *Server) hijackStream(w http.ResponseWriter, r *http.Request) (conn net.
 
 // streamConn serves a taken-over stream until the client leaves, the hub
 // drops it or the server closes; then it closes the connection and calls
-// release, which gives back the stream's slot.
-func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, release func()) {
-	defer release() // last: the slot stands for the descriptor, closed below
-	defer conn.Close()
-	defer s.hub.Unsubscribe(sub)
-	defer func() { // out of net/http, nothing else would keep a panic from the process
-		if v := recover(); v != nil {
-			s.log.Error("event stream panic", "panic", v, "stack", string(debug.Stack()))
-		}
-	}()
+// release, which gives back the stream's slot. Its start (the retry hint,
+// the replay) runs on the calling goroutine, net/http's, which ends with
+// the handler; the wait for events runs on a goroutine of its own, started
+// afterwards. The replay's store reads grow the stack they run on, which
+// an idle stream would keep to the end (7.7 KiB a stream); a goroutine
+// started after them waits on the smallest stack.
+func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tell bool, release func()) {
+	end := func() {
+		s.hub.Unsubscribe(sub)
+		conn.Close()
+		release() // last: the slot stands for the descriptor, closed above
+	}
 	// No goroutine waits on a read for the client to leave: a closed or
 	// dead connection fails the next write (a heartbeat at the latest; TCP
 	// keep-alive finds a vanished peer), which ends the stream. Closing the
 	// server ends it, a replay in progress too, as net/http closing the
 	// connection would.
-	s.stream(s.ctx, sub, since, func(b []byte) bool {
+	write := func(b []byte) bool {
 		conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		_, err := conn.Write(b)
 		return err == nil
-	})
+	}
+	recovered := func() { // out of net/http, nothing else would keep a panic from the process
+		if v := recover(); v != nil {
+			s.log.Error("event stream panic", "panic", v, "stack", string(debug.Stack()))
+		}
+	}
+	last, more := since, false
+	func() {
+		defer recovered()
+		last, more = s.streamStart(s.ctx, since, tell, write)
+	}()
+	if !more {
+		end()
+		return
+	}
+	go func() {
+		defer end()
+		defer recovered()
+		s.streamLoop(s.ctx, sub, last, write)
+	}()
 }
 
 // stream writes an event stream: the retry hint, the stored events after
 // since, then the hub's live ones and heartbeats, until ctx ends, the
 // subscription ends or a write fails.
-func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, write func([]byte) bool) {
-	if !write([]byte("retry: 2000\n\n")) {
-		return
+func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, tell bool, write func([]byte) bool) {
+	if last, more := s.streamStart(ctx, since, tell, write); more {
+		s.streamLoop(ctx, sub, last, write)
+	}
+}
+
+// streamStart writes a stream's start: the retry hint and the stored
+// events after since; it returns the last sequence sent and whether the
+// stream goes on. The back-off switch (live.go) shapes it: paused, a
+// stream is the retry hint and the "live" event alone; slow, it ends after
+// the replay with the "live" event (a poll). With tell, a normal stream
+// starts with the event too (for a widget that was held back).
+func (s *Server) streamStart(ctx context.Context, since int64, tell bool, write func([]byte) bool) (last int64, more bool) {
+	mode := s.live.current()
+	if !write(s.live.retryFrame(mode)) {
+		return since, false
+	}
+	if tell && mode == news.LiveNormal && !write(s.live.liveFrame(mode)) {
+		return since, false
+	}
+	if mode == news.LivePaused {
+		write(s.live.liveFrame(mode))
+		return since, false
 	}
 	last, err := s.replay(ctx, since, write)
 	if err != nil {
-		return
+		return last, false
 	}
+	if cur := s.live.current(); mode == news.LiveSlow && cur != news.LiveNormal {
+		s.live.polled()
+		write(s.live.liveFrame(cur))
+		return last, false
+	}
+	return last, true
+}
+
+// streamLoop writes the hub's frames after last and heartbeats until ctx
+// ends, the subscription ends or a write fails. A change of the switch's
+// mode is written as the retry hint and the "live" event, and ends the
+// stream unless the mode is normal.
+func (s *Server) streamLoop(ctx context.Context, sub chan *hub.Frame, last int64, write func([]byte) bool) {
 	beat := time.NewTicker(s.heartbeat)
 	defer beat.Stop()
 	for {
@@ -247,6 +309,13 @@ func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, w
 		case f, ok := <-sub:
 			if !ok { // dropped as too slow, or shutting down: the client retries
 				return
+			}
+			if f.Live != "" {
+				m := news.LiveMode(f.Live)
+				if !write(append(s.live.retryFrame(m), s.live.liveFrame(m)...)) || m != news.LiveNormal {
+					return
+				}
+				continue
 			}
 			if f.Seq <= last {
 				continue
@@ -274,6 +343,13 @@ func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, w
 // replayBudget (or one article, if larger) until its write deadline drops
 // it; it resumes later from its Last-Event-ID.
 func (s *Server) replay(ctx context.Context, since int64, write func([]byte) bool) (int64, error) {
+	// A reader at the newest event this node has pumped has nothing to
+	// replay, and costs the store no read: in slow mode every poll of a
+	// caught-up widget is such a connect. Anything newer in the store is
+	// on its way through the pump to the hub, to which it is subscribed.
+	if since > 0 && since == s.catalog.currentSeq() {
+		return since, nil
+	}
 	newest, err := s.store.LastSeq(ctx)
 	if err != nil {
 		return since, err

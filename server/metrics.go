@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"newswidget/app/news"
 )
 
 // metrics are the server's Prometheus series, in a registry of its own so
@@ -18,9 +20,11 @@ type metrics struct {
 	requests    *prometheus.CounterVec
 	subscribers prometheus.Gauge
 	streamsMax  prometheus.Gauge
+	liveMode    *prometheus.GaugeVec
 	events      *prometheus.CounterVec
 	feedPolls   *prometheus.CounterVec
 	renders     prometheus.Counter
+	beacons     *prometheus.CounterVec
 	counters    sync.Map // routeStatus → prometheus.Counter
 }
 
@@ -36,6 +40,9 @@ func newMetrics() *metrics {
 		streamsMax: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "newswidget_sse_streams_max", Help: "The cap on concurrent Server-Sent Events streams (-max-streams); 0: none.",
 		}),
+		liveMode: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "newswidget_live_mode", Help: "The back-off switch's mode this node serves: 1 for the mode in force, 0 for the others.",
+		}, []string{"mode"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswidget_events_published_total", Help: "Events fanned out to subscribers, by type.",
 		}, []string{"type"}),
@@ -45,8 +52,11 @@ func newMetrics() *metrics {
 		renders: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "newswidget_page_renders_total", Help: "Pages prerendered (the rest are served from the page cache).",
 		}),
+		beacons: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswidget_beacons_total", Help: "Impression and click beacons, by result: accepted, or why dropped.",
+		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.subscribers, m.streamsMax, m.events, m.feedPolls, m.renders,
+	m.reg.MustRegister(m.requests, m.subscribers, m.streamsMax, m.liveMode, m.events, m.feedPolls, m.renders, m.beacons,
 		// go_gc_heap_live_bytes, the heap the last collection kept, on top of
 		// the defaults: heap in use includes garbage, so only this shows a leak
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
@@ -69,6 +79,17 @@ func (m *metrics) observe(route string, status int) {
 	c := m.requests.WithLabelValues(route, strconv.Itoa(status))
 	m.counters.Store(key, c)
 	c.Inc()
+}
+
+// setLiveMode sets newswidget_live_mode: 1 for mode, 0 for the others.
+func (m *metrics) setLiveMode(mode news.LiveMode) {
+	for _, o := range []news.LiveMode{news.LiveNormal, news.LiveSlow, news.LivePaused} {
+		v := 0.0
+		if o == mode {
+			v = 1
+		}
+		m.liveMode.WithLabelValues(string(o)).Set(v)
+	}
 }
 
 type routeStatus struct {

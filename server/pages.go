@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -236,7 +238,8 @@ func (p *pages) evictOne() {
 // renderNow runs go-app's Handler on a request made here, never the
 // reader's: go-app writes the request's host into the page (og:url), so the
 // page is rendered for the configured public URL whatever Host or request
-// target a client sent.
+// target a client sent. The widget's page gets the beacon script (impressions
+// and clicks, web/beacon.js).
 func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
 	pub := p.s.publicURL
 	r := (&http.Request{
@@ -254,6 +257,9 @@ func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
 		body = bytes.ReplaceAll(body, []byte(`"http://`+pub.Host+`/`), []byte(`"`+base+`/`))
 	}
 	body = p.s.static.FinishPage(body)
+	if path == ui.EmbedPath {
+		body = bytes.Replace(body, []byte("</head>"), []byte(`<script defer src="`+p.s.static.Beacon+`"></script></head>`), 1)
+	}
 	body = p.s.articleHead(path, status, body) // canonical, feeds, JSON-LD: article pages only
 	c := &rendered{Entity: assets.Entity{Body: body, ETag: assets.ETagOf(body)}, status: status, at: time.Now()}
 	if rec.status != http.StatusOK {
@@ -274,24 +280,28 @@ func (b *bufferWriter) Header() http.Header         { return b.header }
 func (b *bufferWriter) WriteHeader(code int)        { b.status = code }
 func (b *bufferWriter) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
-// writePage sends a rendered page with the frame's security headers.
-func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *rendered) {
+// writePage sends a rendered page with the frame's security headers; csp
+// is its Content-Security-Policy (pageCSP).
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *rendered, csp string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
-	h.Set("Content-Security-Policy", s.pageCSP())
+	h.Set("Content-Security-Policy", csp)
 	assets.Write(w, r, &c.Entity, c.status)
 }
 
 // pageCSP allows only the widget's own scripts, styles, wasm and API, and
-// lets only the configured origins frame it -- and the site itself, whose
+// lets only the configured origins frame it -- those of the widget's
+// partner when it has one, else -origins -- and the site itself, whose
 // configurator shows the widget. It names no manifest: pages link none.
-func (s *Server) pageCSP() string {
+func (s *Server) pageCSP(partner *news.Partner) string {
 	ancestors := "*"
-	if len(s.origins) > 0 {
+	if partner != nil {
+		ancestors = "'self' " + strings.Join(partner.Origins, " ")
+	} else if len(s.origins) > 0 {
 		ancestors = "'self' " + strings.Join(s.origins, " ")
 	}
 	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
@@ -304,24 +314,54 @@ func (s *Server) allowedParent(origin string) bool {
 	return len(s.origins) == 0 || origin == s.publicOrigin() || slices.Contains(s.origins, origin)
 }
 
+// isSelf reports whether origin is this site's: the public URL's, or the
+// host the request came to (frame-ancestors 'self' allows both).
+func (s *Server) isSelf(origin string, r *http.Request) bool {
+	if origin == s.publicOrigin() {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
 // GET /embed?layout=&limit=&…
 func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) error {
 	cfg, _ := news.ParseConfig(r.URL.Query())
-	if len(s.origins) > 0 {
-		embedder := cfg.Parent
-		if ref, err := url.Parse(r.Referer()); embedder == "" && err == nil && ref.Host != "" {
-			embedder = ref.Scheme + "://" + ref.Host
-		}
-		if embedder != "" && !s.allowedParent(embedder) {
-			s.writeRefusal(w, embedder)
+	key := news.PartnerKeyOf(r.URL.Query()) // the beacon script reads it from the frame's address
+	embedder := cfg.Parent
+	if ref, err := url.Parse(r.Referer()); embedder == "" && err == nil && ref.Host != "" {
+		embedder = ref.Scheme + "://" + ref.Host
+	}
+	var partner *news.Partner
+	if key != "" {
+		// A widget bound to a partner: framed only by the partner's
+		// origins (frame-ancestors, which the browser enforces whatever
+		// the query claims); one that cannot be shown says why to the
+		// loader, which warns on the publisher's console.
+		p, err := s.partners.lookup(r.Context(), key)
+		switch {
+		case news.ErrorCode(err) == news.ENotFound:
+			s.writePartnerRefusal(w, fmt.Sprintf("the partner key %q is unknown", key))
+			return nil
+		case err != nil:
+			return err
+		case p.Revoked:
+			s.writePartnerRefusal(w, fmt.Sprintf("the partner key %q was revoked", key))
+			return nil
+		case embedder != "" && !s.isSelf(embedder, r) && !p.Allows(embedder):
+			s.writePartnerRefusal(w, fmt.Sprintf("the partner key %q does not allow %s to embed the widget", key, embedder))
 			return nil
 		}
+		partner = &p
+	} else if len(s.origins) > 0 && embedder != "" && !s.allowedParent(embedder) {
+		s.writeRefusal(w, embedder)
+		return nil
 	}
 	page, err := s.pages.render(r.Context(), ui.EmbedPath, cfg, http.StatusOK)
 	if err != nil {
 		return err
 	}
-	s.writePage(w, r, page)
+	s.writePage(w, r, page, s.pageCSP(partner))
 	return nil
 }
 
@@ -329,11 +369,27 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) writeRefusal(w http.ResponseWriter, origin string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", s.pageCSP())
+	h.Set("Content-Security-Policy", s.pageCSP(nil))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusForbidden)
 	w.Write([]byte("<!DOCTYPE html><title>newswidget</title><p>This site is not allowed to embed this news widget.</p>\n"))
+}
+
+// writePartnerRefusal answers a widget whose partner key cannot show it.
+// Any page may frame the answer, which holds nothing but the reason: its
+// beacon script posts the reason to the loader (an "error" message marked
+// fatal), which warns on the publisher's console and removes the frame.
+func (s *Server) writePartnerRefusal(w http.ResponseWriter, reason string) {
+	reason = html.EscapeString(reason + ": no widget is shown")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprintf(w, "<!DOCTYPE html><title>newswidget</title><p data-refused=\"%s\">%s.</p><script src=\"%s\"></script>\n", reason, reason, s.static.Beacon)
 }
 
 // missingArticle is the id the not-found page is rendered for: longer than
@@ -362,6 +418,6 @@ func (s *Server) handleArticlePage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	s.writePage(w, r, page)
+	s.writePage(w, r, page, s.pageCSP(nil))
 	return nil
 }

@@ -65,6 +65,22 @@ type Options struct {
 	// stream before closing it (it resumes from the last event when shown);
 	// default news.HiddenGrace.
 	HiddenClose time.Duration
+	// LiveSlow and LivePaused are the ceilings of a widget's jittered wait
+	// before it comes back in the back-off switch's slow and paused modes
+	// (live.go); defaults news.SlowRetry and news.PausedRetry. LiveHold is
+	// the least time a node's automatic slow (streams near MaxStreams)
+	// lasts, default 2 minutes; LiveCheck how often the node looks, default 1 s.
+	LiveSlow, LivePaused, LiveHold, LiveCheck time.Duration
+	// Partners keeps the partner sites and Stats the impressions and
+	// clicks (partners.go, beacon.go, stats.go); nil takes Store when it
+	// keeps them too. StatsFlush is how often the counts are added to the
+	// store, default DefaultStatsFlush. CountBots counts beacons from
+	// user agents that look automated (headless browsers, crawlers), which
+	// are dropped otherwise: browser tests drive headless ones.
+	Partners   news.Partners
+	Stats      news.Stats
+	StatsFlush time.Duration
+	CountBots  bool
 }
 
 // Server serves every route of newswidget.
@@ -85,6 +101,7 @@ type Server struct {
 
 	eventsLimit, publishLimit *limiter
 	streams                   *streamSlots // nil: no cap
+	live                      *liveSwitch  // the back-off switch (live.go)
 
 	static  *assets.Set
 	catalog *catalog
@@ -102,7 +119,10 @@ type Server struct {
 	ctx      context.Context // canceled by Close: ends the pump and the streams it serves
 	cancel   context.CancelFunc
 	pumpDone chan struct{}
-	expiry   expiry // the timer of the next expiry (expiry.go)
+	expiry   expiry       // the timer of the next expiry (expiry.go)
+	newsroom newsroomPage // the console's page, rendered once (newsroom.go)
+	partners *partnerDir  // the partner sites (partners.go)
+	insight  *insight     // impressions and clicks (beacon.go)
 }
 
 // New builds a server and starts its event pump; Close stops it.
@@ -148,11 +168,23 @@ func New(opts Options) (*Server, error) {
 	if s.accounts == nil {
 		s.accounts, _ = opts.Store.(news.Accounts)
 	}
+	if opts.Partners == nil {
+		opts.Partners, _ = opts.Store.(news.Partners)
+	}
+	if opts.Stats == nil {
+		opts.Stats, _ = opts.Store.(news.Stats)
+	}
+	s.partners = newPartnerDir(opts.Partners)
+	if err := s.partners.reload(context.Background()); err != nil {
+		return nil, err
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.eventsLimit = newLimiter(opts.EventsLimit, DefaultEventsLimit)
 	s.publishLimit = newLimiter(opts.PublishLimit, DefaultPublishLimit)
 	s.hub = hub.New(opts.SubscriberBuffer, s.metrics.subscribers)
 	s.streams = newStreamSlots(opts.MaxStreams)
+	s.live = newLiveSwitch(cmp.Or(opts.LiveSlow, news.SlowRetry), cmp.Or(opts.LivePaused, news.PausedRetry), cmp.Or(opts.LiveHold, 2*time.Minute))
+	s.metrics.setLiveMode(news.LiveNormal)
 	s.metrics.streamsMax.Set(float64(max(0, opts.MaxStreams)))
 	s.catalog = newCatalog(opts.Store)
 	seq, err := opts.Store.LastSeq(context.Background())
@@ -162,7 +194,10 @@ func New(opts Options) (*Server, error) {
 	s.catalog.setSeq(seq)
 	s.pages = newPages(s)
 	s.routes()
+	s.insight = newInsight(s, opts.Stats, opts.CountBots, opts.StatsFlush)
+	s.loadLive(context.Background())
 	go s.pump(seq)
+	go s.watchOverload(cmp.Or(opts.LiveCheck, time.Second))
 	s.startExpiry()
 	return s, nil
 }
@@ -174,6 +209,7 @@ func (s *Server) Close() {
 		s.cancel()
 		<-s.pumpDone
 		s.stopExpiry()
+		s.insight.close()
 		s.hub.Close()
 	})
 }
@@ -201,6 +237,7 @@ func (s *Server) routes() {
 		{"GET /manifest.webmanifest", s.pages.handleGoApp},
 		{"GET /app-worker.js", s.pages.handleGoApp},
 		{"GET /embed", s.handle(s.handleEmbed)},
+		{"GET /newsroom", s.handle(s.handleNewsroom)},
 		{"GET /articles/{id}", s.handle(s.handleArticlePage)},
 		{"GET /feed.xml", s.handle(s.handleFeedRSS)},
 		{"GET /feed.json", s.handle(s.handleFeedJSON)},
@@ -218,9 +255,17 @@ func (s *Server) routes() {
 		{"GET /api/tokens", publish(s.handleListTokens)},
 		{"DELETE /api/tokens/{id}", publish(s.handleDeleteToken)},
 		{"GET /api/audit", publish(s.handleAudit)},
+		{"GET /api/newsroom", publish(s.handleNewsroomListing)},
 		{"POST /api/users", publish(s.handleCreateUser)},
 		{"GET /api/users", publish(s.handleListUsers)},
 		{"DELETE /api/users/{name}", publish(s.handleDisableUser)},
+		{"POST /api/partners", publish(s.handleCreatePartner)},
+		{"GET /api/partners", publish(s.handleListPartners)},
+		{"DELETE /api/partners/{name}", publish(s.handleRevokePartner)},
+		{"POST /api/beacon", s.handle(s.handleBeacon)},
+		{"GET /api/stats", publish(s.handleStats)},
+		{"GET /api/live", publish(s.handleGetLive)},
+		{"PUT /api/live", publish(s.handlePutLive)},
 		{"OPTIONS /api/articles", s.handlePreflight},
 		{"OPTIONS /api/articles/{id}", s.handlePreflight},
 		{"OPTIONS /api/events", s.handlePreflight},
@@ -231,8 +276,14 @@ func (s *Server) routes() {
 		{"/api/tokens", s.handleMethodNotAllowed("GET, HEAD, POST")},
 		{"/api/tokens/{id}", s.handleMethodNotAllowed("DELETE")},
 		{"/api/audit", s.handleMethodNotAllowed("GET, HEAD")},
+		{"/api/newsroom", s.handleMethodNotAllowed("GET, HEAD")},
 		{"/api/users", s.handleMethodNotAllowed("GET, HEAD, POST")},
 		{"/api/users/{name}", s.handleMethodNotAllowed("DELETE")},
+		{"/api/partners", s.handleMethodNotAllowed("GET, HEAD, POST")},
+		{"/api/partners/{name}", s.handleMethodNotAllowed("DELETE")},
+		{"/api/beacon", s.handleMethodNotAllowed("POST")},
+		{"/api/stats", s.handleMethodNotAllowed("GET, HEAD")},
+		{"/api/live", s.handleMethodNotAllowed("GET, HEAD, PUT")},
 		{"/api/", s.handle(s.handleNotFound)},
 		// operations
 		{"GET /healthz", s.handleHealth},
@@ -353,6 +404,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if s.health != nil {
 		body["feeds"] = s.health()
 	}
+	live := s.liveReport()
+	delete(live, "setting") // who set it is the newsroom's business
+	body["live"] = live
 	w.Header().Set("Cache-Control", "no-store")
 	s.writeJSON(w, status, body)
 }

@@ -147,6 +147,7 @@ function shimStorage() {
         w.dispatchEvent(new MessageEvent("message", { data: e.data, origin: e.origin, source: e.source }));
       });
       events.splice(0).forEach(function (e) { ev(e[0], e[1], e[2]); });
+      if (liveData) ev("live", "", liveData); // the back-off switch's mode, as last heard
       if (offline) off(true);
       tell("ready");
       report();
@@ -185,8 +186,30 @@ function shimStorage() {
   // event seen, so nothing is missed and a refused crowd comes back spread
   // out. A tab hidden for longer than NW_HIDDEN ms closes its stream and
   // resumes from the last event when shown.
+  // The newsroom's back-off switch speaks through the stream: an event
+  // "live" {mode, retry_ms}. Slow or paused, the server ends the stream
+  // after it; this lets it go and comes back after a random wait under
+  // retry_ms (news.LiveDelay: full jitter, so the widgets a switch closes
+  // together come back spread out), naming its mode, from the last event
+  // seen: slow catches up each time, paused hears it is still paused.
+  // Normal: the stream stays. None of it is an outage to report.
   var es = null, failures = 0, told = false, retry = 0, hidden = 0;
+  var mode = "normal", liveCeil = 0, liveData = null;
   function delay(failures, u) { return u * (failures < 4 ? 2000 << failures : 30000); }
+  function liveDelay(m, ceil, u) { return u * (ceil > 0 ? ceil : m === "slow" ? 60000 : m === "paused" ? 300000 : 2000); }
+  function heard(e) {
+    var m;
+    try { m = JSON.parse(e.data); } catch (x) { return; }
+    if (!m || !/^(normal|slow|paused)$/.test(m.mode)) return;
+    mode = m.mode;
+    liveCeil = +m.retry_ms || 0;
+    liveData = e.data;
+    if (onEvent) onEvent("live", "", e.data);
+    if (mode === "normal") return;
+    close();
+    setOffline(false);
+    retry = setTimeout(connect, liveDelay(mode, liveCeil, Math.random()));
+  }
   function setOffline(v) {
     offline = v;
     if (onOffline) onOffline(v);
@@ -205,9 +228,10 @@ function shimStorage() {
   }
   function connect() {
     retry = 0;
-    es = new EventSource("/api/events?since=" + seq);
+    es = new EventSource("/api/events?since=" + seq + (mode === "normal" ? "" : "&live=" + mode));
     es.addEventListener("article", deliver("article"));
     es.addEventListener("delete", deliver("delete"));
+    es.addEventListener("live", heard);
     es.onopen = function () {
       failures = 0;
       told = false;
@@ -217,6 +241,10 @@ function shimStorage() {
       setOffline(true);
       if (es.readyState !== 2) return; // CONNECTING: the browser retries itself
       close();
+      if (mode !== "normal") { // held back: a refused poll waits by the mode's rule
+        retry = setTimeout(connect, liveDelay(mode, liveCeil, Math.random()));
+        return;
+      }
       if (!told) { // once an outage
         told = true;
         tell("error", { message: "live updates: the event stream was refused or cut; retrying with backoff, the news shown stay" });
@@ -238,6 +266,9 @@ function shimStorage() {
       else if (!es && !retry && !stopped) connect();
     });
   }
-  // for the tests: the back-off rule, checked against news.RetryDelay
+  // for the tests: the back-off rules, checked against news.RetryDelay and
+  // news.LiveDelay, and the switch's mode as last heard
   w.newswidget.delay = delay;
+  w.newswidget.liveDelay = liveDelay;
+  w.newswidget.mode = function () { return mode; };
 })();

@@ -113,6 +113,8 @@ const (
 	ActionUserAdd = "user_add"
 	// ActionUserDisable is an account disabled.
 	ActionUserDisable = "user_disable"
+	// ActionLive is the back-off switch set (PUT /api/live); Title names the mode.
+	ActionLive = "live_mode"
 )
 
 // AuditEntry is one record of the audit log: who did what, when, to which

@@ -28,3 +28,71 @@ func TestRetryDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveDelay: full jitter under the ceiling the server named, or the
+// mode's default ceiling when it named none.
+func TestLiveDelay(t *testing.T) {
+	tests := []struct {
+		mode    LiveMode
+		ceiling time.Duration
+		u       float64
+		want    time.Duration
+	}{
+		{LiveSlow, 10 * time.Second, 0, 0},
+		{LiveSlow, 10 * time.Second, 0.5, 5 * time.Second},
+		{LiveSlow, 10 * time.Second, 0.999, 9990 * time.Millisecond},
+		{LiveSlow, 0, 0.5, SlowRetry / 2},
+		{LivePaused, 0, 0.5, PausedRetry / 2},
+		{LivePaused, -time.Second, 0.25, PausedRetry / 4},
+		{LiveNormal, 0, 0.5, RetryFirst / 2},
+	}
+	for _, tt := range tests {
+		if got := LiveDelay(tt.mode, tt.ceiling, tt.u); got != tt.want {
+			t.Errorf("LiveDelay(%s, %v, %v): got %v, want %v", tt.mode, tt.ceiling, tt.u, got, tt.want)
+		}
+	}
+}
+
+// TestLiveModes: parsing, ordering and the stricter of two modes.
+func TestLiveModes(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    LiveMode
+		wantErr bool
+	}{{"normal", LiveNormal, false}, {"slow", LiveSlow, false}, {"paused", LivePaused, false},
+		{"", "", true}, {"Slow", "", true}, {"fast", "", true}} {
+		got, err := ParseLiveMode(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseLiveMode(%q): got %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+	for _, tt := range []struct{ a, b, want LiveMode }{
+		{LiveNormal, LiveNormal, LiveNormal}, {LiveNormal, LiveSlow, LiveSlow}, {LiveSlow, LiveNormal, LiveSlow},
+		{LivePaused, LiveSlow, LivePaused}, {LiveSlow, LivePaused, LivePaused}, {"", LiveNormal, LiveNormal},
+	} {
+		if got := Stricter(tt.a, tt.b); got != tt.want {
+			t.Errorf("Stricter(%q, %q): got %q, want %q", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestParseLiveNotice: the data of a "live" event, as the widget reads it.
+func TestParseLiveNotice(t *testing.T) {
+	for _, tt := range []struct {
+		in     string
+		want   LiveNotice
+		wantOK bool
+	}{
+		{`{"mode":"slow","retry_ms":60000}`, LiveNotice{LiveSlow, 60000}, true},
+		{`{"mode":"paused","retry_ms":300000}`, LiveNotice{LivePaused, 300000}, true},
+		{`{"mode":"normal","retry_ms":2000}`, LiveNotice{LiveNormal, 2000}, true},
+		{`{"mode":"fast","retry_ms":1}`, LiveNotice{}, false},
+		{`{"mode":"slow","retry_ms":-1}`, LiveNotice{}, false},
+		{`not json`, LiveNotice{}, false},
+	} {
+		got, ok := ParseLiveNotice(tt.in)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("ParseLiveNotice(%s): got %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}

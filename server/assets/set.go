@@ -24,6 +24,10 @@ type Set struct {
 	IconPNG string
 	WASM    string // hashed path of app.wasm, empty when it was not built
 	Version string // identifies this build of the front end
+	// Newsroom names the editors' console's assets (newsroom.go).
+	Newsroom Newsroom
+	// Beacon is the hashed path of the frame's beacon script (beacon.go).
+	Beacon string
 
 	// styleLinks matches the stylesheet links (and their preloads) go-app
 	// puts in a page's head; inlineStyle is their CSS, which replaces them.
@@ -169,6 +173,12 @@ func Load(log *slog.Logger, hiddenClose time.Duration) (*Set, error) {
 		return nil, err
 	}
 	s.add(demo)
+	if err := s.loadNewsroom(log, execPath); err != nil {
+		return nil, err
+	}
+	if err := s.loadBeacon(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

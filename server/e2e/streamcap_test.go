@@ -14,7 +14,10 @@ import (
 // reconnecting, retries with its jittered backoff, and is live as soon as
 // a slot is free: news published then reaches it.
 func TestLiveWaitsForAStreamSlot(t *testing.T) {
-	ws := startWidgetServer(t, "", "", func(o *server.Options) { o.MaxStreams = 1 })
+	// One slot held is a node at its cap, which would move it to "slow" by
+	// itself (live.go) and close the held stream: this test is about the
+	// refusal, so the node does not look at its load during it.
+	ws := startWidgetServer(t, "", "", func(o *server.Options) { o.MaxStreams = 1; o.LiveCheck = time.Hour })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ws.URL+"/api/events", nil)

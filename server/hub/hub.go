@@ -19,10 +19,13 @@ type Gauge interface {
 	Dec()
 }
 
-// Frame is one event encoded once as SSE bytes, shared by every subscriber.
+// Frame is one event encoded once as SSE bytes, shared by every subscriber;
+// or, with Live set, a change of the back-off switch's mode, which each
+// stream writes in its own words (its retry: field is jittered).
 type Frame struct {
 	Seq  int64
 	Data []byte
+	Live string // the new mode (news.LiveMode); empty for an event
 }
 
 // Encode writes an event in the SSE wire format: its sequence as the

@@ -174,6 +174,12 @@ var migrations = []string{
 		ADD COLUMN correction TEXT NOT NULL DEFAULT '',
 		ADD COLUMN expiry_logged BOOLEAN NOT NULL DEFAULT false;
 	CREATE INDEX articles_expiry ON articles (expires_at) WHERE expires_at IS NOT NULL;`,
+	// The back-off switch (issue #18, live.go).
+	liveMigration,
+	// Partner sites and their aggregated impressions and clicks (issue #17;
+	// partners.go, stats.go).
+	partnersMigration,
+	statsMigration,
 }
 
 // migrate applies the migrations the database lacks, all in one transaction

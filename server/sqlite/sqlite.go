@@ -270,6 +270,12 @@ var migrations = []string{
 	ALTER TABLE articles ADD COLUMN correction TEXT NOT NULL DEFAULT '';
 	ALTER TABLE articles ADD COLUMN expiry_logged INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX articles_expiry ON articles (expires_at) WHERE expires_at IS NOT NULL;`,
+	// The back-off switch (issue #18, live.go).
+	liveMigration,
+	// Partner sites and their aggregated impressions and clicks (issue #17;
+	// partners.go, stats.go).
+	partnersMigration,
+	statsMigration,
 }
 
 // migrate applies the migrations the database lacks, each in a transaction

@@ -31,7 +31,8 @@
     loading: ["lazy", oneOf("lazy eager")],
     height: ["", range(40, 4000)],
     "link-target": ["_top", oneOf("_top _blank _self")],
-    target: ["", String]
+    target: ["", String],
+    partner: ["", String] // a partner's key; the server checks it
   };
   const say = s => console.warn(NS + ": " + s);
   const warn = (k, v, def) => say(`data-${k}="${v}" is not valid; using "${def}"`);
@@ -65,8 +66,9 @@
     if (!x || e.origin !== ORIGIN || e.source !== x.frame.contentWindow) return;
     // the first size it reports means the widget is drawn: the placeholder goes
     if (m.type == "resize" && m.height > 0) x.ready = x.box.style.cssText = "height:" + Math.ceil(m.height) + "px";
-    // what went wrong in the frame, for the publisher's console
-    if (m.type == "error") say(m.message);
+    // what went wrong in the frame, for the publisher's console; a fatal
+    // error (a partner key refused) leaves no widget, so no frame
+    if (m.type == "error") say(m.message), m.fatal && x.box.remove();
   };
 
   // mount puts a widget into element, or right after it for the script tag.

@@ -197,6 +197,8 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 	phase("startup", []int{10}, []string{"10a", "10b"}, true, func() { measureStartup(ctx, rep, env) })
 	phase("throughput", []int{7, 8}, []string{"7", "8"}, true, func() { measureThroughput(ctx, rep, env) })
 	phase("sse", []int{9}, []string{"9a", "9b", "9c"}, true, func() { measureSSE(ctx, rep, env) })
+	phase("beacons", []int{13}, []string{"13"}, true, func() { measureBeacons(ctx, rep, env) })
+	phase("streams", []int{14}, spikeIDs(), true, func() { measureStreams(ctx, rep, env) }) // streams.go
 	if wants(3, 4, 5, 6, 12) {
 		browserIDs := []string{"3", "4a", "4b", "5a", "5b", "5c"}
 		chromium, chromeErr := chromiumPath(ctx)

@@ -83,6 +83,6 @@ func measureSizes(rep *Report, hello *helloWasm) {
 		return
 	}
 	rep.add(&Row{ID: "2", Figure: "loader on the wire (brotli)", Unit: "B", Value: float64(loader.Brotli),
-		AnchorName: "(absolute budget)", Kind: ValueMax, Limit: 1536,
+		AnchorName: "(absolute budget)", Kind: ValueMax, Limit: 1560, // data-partner (#17) took 15 B
 		Note: fmt.Sprintf("loader minified %d B, gzip %d B", loader.Raw, loader.Gzip)})
 }

@@ -5,6 +5,7 @@
 //	newswidget [flags]           serve
 //	newswidget publish [flags]   publish an article to a running server
 //	newswidget users …           add, list and disable the newsroom's accounts (users.go)
+//	newswidget partners …        add, list and revoke partner sites (partners.go)
 package main
 
 import (
@@ -35,6 +36,9 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "users" {
 		os.Exit(users(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "partners" {
+		os.Exit(partners(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	if err := run(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -124,7 +128,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 	fs.DurationVar(&c.hiddenClose, "hidden-close", news.HiddenGrace, "how long a widget in a hidden tab keeps its event stream, `DURATION`; shown again, it resumes from the last event")
 	fs.IntVar(&c.maxStreams, "max-streams", 0, "concurrent event streams allowed, `N` (one client address: a quarter); over it, 503 with Retry-After. 0 derives it from the open-file limit, keeping a reserve for other requests")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n       newswidget users add|list|disable … [flags] (newswidget users -h)\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: newswidget [flags]\n       newswidget publish [flags]\n       newswidget users add|list|disable … [flags] (newswidget users -h)\n       newswidget partners add|list|revoke … [flags] (newswidget partners -h)\n\nEvery flag can also be set as NEWSWIDGET_<NAME> (NEWSWIDGET_ADMIN_TOKEN, NEWSWIDGET_FEED_INTERVAL, …).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	// The environment first, so that the command line wins.

@@ -1,0 +1,283 @@
+package console
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"newswidget/app/news"
+)
+
+// Register mounts the console on Path, talking to the server through api
+// (nil on the server, which renders the sign-in shell).
+func Register(api API) {
+	app.RouteFunc(Path, func() app.Composer { return &Console{api: api} })
+}
+
+// Console is the newsroom: the sign-in form until an editor is signed in,
+// then the list of articles beside the compose and edit form and its live
+// preview. Its state is in its fields; requests go through the API, from
+// event handlers and OnMount, never from Render.
+type Console struct {
+	app.Compo
+
+	api     API
+	ctx     app.Context // the console's own, from OnMount: see dispatch
+	ready   bool        // the browser side runs (the wasm's render)
+	checked bool        // the session has been asked for
+	user    User
+
+	signName, signPassword, signError string
+	signBusy                          bool
+
+	articles []news.Article
+	editors  map[string]string
+	filter   filter
+	now      time.Time
+
+	draft   draft             // the article in the form, as typed
+	form    draft             // the draft as last loaded into the form: what its controls are rendered with
+	errs    map[string]string // by API field name; "" for the form as a whole
+	busy    bool
+	confirm bool   // the delete confirmation is shown
+	changed bool   // the article in the form was changed by someone else meanwhile
+	status  string // the polite live region's text
+
+	reloading, reloadAgain bool
+	stop                   func()
+}
+
+// filter is what the list shows.
+type filter struct {
+	Flash    string // "", "flash", "other"
+	Category string
+	Editor   string
+}
+
+// OnMount asks who is signed in and starts the live updates.
+func (c *Console) OnMount(ctx app.Context) {
+	c.now = time.Now()
+	if c.api == nil || !app.IsClient {
+		return
+	}
+	c.ctx, c.ready = ctx, true
+	c.reload(ctx)
+	c.stop = c.api.Subscribe(func() {
+		c.dispatch(func(ctx app.Context) {
+			if c.user.Name != "" {
+				c.reload(ctx)
+			}
+		})
+	})
+	c.tick(ctx)
+}
+
+// OnDismount stops the live updates.
+func (c *Console) OnDismount() {
+	if c.stop != nil {
+		c.stop()
+	}
+}
+
+// dispatch runs fn on the UI goroutine and renders the console after it.
+// A response must come back through the console's own context: go-app
+// drops a dispatch whose source element is gone, and the button or form
+// an event came from is often gone by the time its response arrives.
+func (c *Console) dispatch(fn func(app.Context)) {
+	if c.ctx != nil {
+		c.ctx.Dispatch(fn)
+	}
+}
+
+// focus moves the keyboard focus to the element with id, after the render.
+func (c *Console) focus(id string) {
+	if c.ctx == nil {
+		return
+	}
+	c.ctx.Defer(func(app.Context) {
+		if el := app.Window().GetElementByID(id); el.Truthy() {
+			el.Call("focus")
+		}
+	})
+}
+
+// load puts a draft into the form. The controls are rendered with the
+// loaded values, not the typed ones: re-rendering each keystroke's value
+// would write a stale one back over keys typed since, and lose them. So a
+// load also sets the controls' values itself, which covers loading the
+// values the controls were last rendered with.
+func (c *Console) load(d draft) {
+	c.draft, c.form = d, d
+	if c.ctx == nil {
+		return
+	}
+	c.ctx.Defer(func(app.Context) {
+		doc := app.Window().Get("document")
+		for name, id := range fieldIDs {
+			el := doc.Call("getElementById", id)
+			if !el.Truthy() {
+				continue
+			}
+			if v, ok := d.value(name); ok {
+				el.Set("value", v)
+			} else if b, ok := d.flag(name); ok {
+				el.Set("checked", b)
+			}
+		}
+	})
+}
+
+// tick refreshes the clock the list and the preview count from.
+func (c *Console) tick(ctx app.Context) {
+	ctx.After(15*time.Second, func(ctx app.Context) {
+		c.now = time.Now()
+		c.tick(ctx)
+	})
+}
+
+// reload fetches the listing; a reload asked for while one runs runs once
+// after it, so a burst of events costs two requests.
+func (c *Console) reload(ctx app.Context) {
+	if c.reloading {
+		c.reloadAgain = true
+		return
+	}
+	c.reloading = true
+	c.api.Do("GET", "/api/newsroom", nil, func(status int, body []byte, err error) {
+		c.dispatch(func(ctx app.Context) {
+			c.reloading = false
+			c.checked = true
+			c.now = time.Now()
+			switch {
+			case err != nil:
+				c.status = "The server cannot be reached; retrying when it is back."
+			case status == 401 || status == 403:
+				c.user = User{}
+			case status == 200:
+				var l Listing
+				if json.Unmarshal(body, &l) == nil {
+					wasOut := c.user.Name == ""
+					c.loaded(l)
+					if wasOut && c.user.Name != "" { // just signed in, keyboard first: straight to the headline
+						c.focus("nr-title")
+					}
+				}
+			}
+			if c.reloadAgain {
+				c.reloadAgain = false
+				c.reload(ctx)
+			}
+		})
+	})
+}
+
+// loaded takes a fresh listing, noting when the article being edited
+// changed under the editor.
+func (c *Console) loaded(l Listing) {
+	c.user, c.articles, c.editors = l.User, l.Articles, l.Editors
+	if c.draft.ID == "" {
+		return
+	}
+	for _, a := range l.Articles {
+		if a.ID == c.draft.ID {
+			c.changed = !a.Equal(c.draft.orig)
+			return
+		}
+	}
+	c.changed = true // deleted meanwhile
+}
+
+// Render draws the sign-in form or the newsroom.
+func (c *Console) Render() app.UI {
+	root := app.Elem("div").ID("newsroom").Class("nr")
+	if c.ready {
+		root = root.DataSet("ready", "1")
+	}
+	if c.user.Name == "" {
+		return root.Body(c.renderHeader(), c.renderSignIn())
+	}
+	return root.Body(
+		app.Elem("a").Class("nr-skip").Attr("href", "#nr-form").Text("Skip to the form"),
+		c.renderHeader(),
+		app.Elem("main").Class("nr-main").Body(
+			c.renderList(),
+			c.renderEditor(),
+		),
+		app.Elem("p").Class("nr-sr").Attr("role", "status").Text(c.status),
+	)
+}
+
+// renderHeader is the bar with the console's name and, signed in, who is.
+func (c *Console) renderHeader() app.UI {
+	return app.Elem("header").Class("nr-header").Body(
+		app.Elem("h1").Text("Newsroom"),
+		app.If(c.user.Name != "",
+			app.Elem("div").Class("nr-who").Body(
+				app.Elem("span").Text(c.user.Name+" · "+string(c.user.Role)),
+				app.Elem("button").Attr("type", "button").Class("nr-quiet").OnClick(c.onSignOut).Text("Sign out"),
+			),
+		),
+	)
+}
+
+// onSignOut ends the session.
+func (c *Console) onSignOut(ctx app.Context, e app.Event) {
+	c.api.Do("DELETE", "/api/session", nil, func(int, []byte, error) {
+		c.dispatch(func(app.Context) {
+			c.user, c.articles, c.errs = User{}, nil, nil
+			c.load(draft{})
+			c.signName, c.signPassword, c.signError = "", "", ""
+		})
+	})
+}
+
+// categories lists the categories of the articles, each once.
+func (c *Console) categories() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range c.articles {
+		if k := strings.ToLower(a.Category); a.Category != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, a.Category)
+		}
+	}
+	return out
+}
+
+// editorNames lists who last wrote the articles, each once.
+func (c *Console) editorNames() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range c.articles {
+		if n := c.editors[a.ID]; n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// handleFailure shows an error response: next to its field when it names
+// one, else for the form; a lost session goes back to the sign-in form.
+func (c *Console) handleFailure(status int, body []byte, err error) {
+	if err != nil {
+		c.errs = map[string]string{"": "The server cannot be reached: " + err.Error()}
+		return
+	}
+	if status == 401 {
+		c.user = User{}
+		c.signError = "Your session has ended; sign in again."
+		return
+	}
+	field, msg := readError(status, body)
+	if _, ok := fieldIDs[field]; !ok {
+		field = ""
+	}
+	c.errs = map[string]string{field: msg}
+}
+
+// escapePath escapes an article id for a path (ids are already safe).
+func escapePath(id string) string { return url.PathEscape(id) }

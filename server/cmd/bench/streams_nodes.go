@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"newswidget/server/internal/pgtest"
+)
+
+// Figure 14, five nodes (opt-in: NEWSWIDGET_BENCH_NODES=TOTAL, say
+// 90000): TOTAL streams over five nodes on one PostgreSQL. A publish on one
+// node must reach every stream with p99 ≤ 1.5 s; then a node is killed
+// (SIGKILL) just after a second publish, its readers reconnect to the
+// others with their Last-Event-ID, and a third publish follows: every
+// stream must end with the three articles, each once. Each node and each
+// client process needs its own descriptors (20,000 here), so the clients
+// run in five child processes of this binary (spikeClientEnv), one per node.
+
+const (
+	spikeNodes      = 5
+	spikeClientEnv  = "NEWSWIDGET_BENCH_SPIKE_CLIENT"
+	spikeNodesP99   = 1500 // ms
+	spikeNodeMarks  = 3
+	spikeKilledNode = 2
+)
+
+func init() {
+	if os.Getenv(spikeClientEnv) != "" {
+		os.Exit(runSpikeClients())
+	}
+}
+
+// spikeClientSummary is what a client process reports at the end.
+type spikeClientSummary struct {
+	Connected  int       `json:"connected"`
+	Arrived    [][]int64 `json:"arrived"` // per marker, the unix nanoseconds each client got it (0: never)
+	Dup        int       `json:"dup"`
+	Reconnects int       `json:"reconnects"`
+	Refused    int       `json:"refused"` // reconnects answered 503 or 429: the nodes left were full
+	FirstErr   string    `json:"first_err"`
+}
+
+// runSpikeClients is a client process: COUNT streams to NODES[HOME] from
+// source addresses FROM…, each reconnecting to the next node with its
+// Last-Event-ID when its stream ends. It prints "ready" once all are
+// subscribed and its summary as JSON when its standard input closes.
+func runSpikeClients() int {
+	nodes := strings.Split(os.Getenv("NODES"), ",")
+	home, _ := strconv.Atoi(os.Getenv("HOME_NODE"))
+	from, _ := strconv.Atoi(os.Getenv("FROM"))
+	count, _ := strconv.Atoi(os.Getenv("COUNT"))
+	since := os.Getenv("SINCE")
+	marks := strings.Split(os.Getenv("MARKERS"), ",")
+	var sum spikeClientSummary
+	sum.Arrived = make([][]int64, len(marks))
+	for m := range sum.Arrived {
+		sum.Arrived[m] = make([]int64, count)
+	}
+	var arrivedMu sync.Mutex
+	var connected, dup, reconnects, refused atomic.Int64
+	var firstErr atomic.Value
+	var ready sync.WaitGroup
+	ready.Add(count)
+	ctx, cancel := context.WithCancel(context.Background())
+	sem := make(chan struct{}, 96)
+	for i := range count {
+		go func() {
+			once := sync.OnceFunc(ready.Done)
+			defer once()
+			last, node, got := since, home, 0
+			for attempt := 0; attempt < 20 && got < len(marks) && ctx.Err() == nil; attempt++ {
+				if attempt > 0 {
+					reconnects.Add(1)
+					node = (node + 1 + rand.IntN(len(nodes)-1)) % len(nodes)           // another node, as a load balancer would pick
+					time.Sleep(time.Duration(rand.Float64() * float64(2*time.Second))) // news.RetryDelay's first step
+				}
+				sem <- struct{}{}
+				d := net.Dialer{Timeout: 20 * time.Second, LocalAddr: &net.TCPAddr{IP: sourceAddr(from+i, streamsPerAddr)}}
+				conn, err := d.DialContext(ctx, "tcp", nodes[node])
+				<-sem
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				fmt.Fprintf(conn, "GET /api/events?since=%s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", last, nodes[node])
+				br := bufio.NewReaderSize(conn, 512)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+						break
+					}
+					switch {
+					case bytes.HasPrefix(line, []byte("HTTP/1.1 503")), bytes.HasPrefix(line, []byte("HTTP/1.1 429")):
+						refused.Add(1)
+					case bytes.HasPrefix(line, []byte("retry:")):
+						if attempt == 0 {
+							connected.Add(1)
+							once()
+						}
+					case bytes.HasPrefix(line, []byte("id: ")):
+						last = string(bytes.TrimSpace(line[4:]))
+					case bytes.HasPrefix(line, []byte("data:")):
+						for m, mk := range marks {
+							if bytes.Contains(line, []byte(mk)) {
+								now := time.Now().UnixNano()
+								arrivedMu.Lock()
+								if sum.Arrived[m][i] != 0 {
+									dup.Add(1)
+								} else {
+									sum.Arrived[m][i] = now
+									got++
+								}
+								arrivedMu.Unlock()
+							}
+						}
+					}
+					if got == len(marks) {
+						break // keep the connection: it is closed at the end
+					}
+				}
+				if got == len(marks) {
+					go func() { <-ctx.Done(); conn.Close() }()
+					break
+				}
+				conn.Close()
+			}
+		}()
+	}
+	ready.Wait()
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin) // until the bench is done
+	cancel()
+	sum.Connected, sum.Dup, sum.Reconnects, sum.Refused = int(connected.Load()), int(dup.Load()), int(reconnects.Load()), int(refused.Load())
+	if e, ok := firstErr.Load().(string); ok {
+		sum.FirstErr = e
+	}
+	arrivedMu.Lock()
+	json.NewEncoder(os.Stdout).Encode(sum)
+	return 0
+}
+
+// benchTB lets the bench use pgtest's throwaway PostgreSQL: Fatalf and
+// Skipf end the goroutine that called pgtest (see startPostgres).
+type benchTB struct {
+	testing.TB
+	cleanups []func()
+	err      error
+}
+
+func (b *benchTB) Helper()                   {}
+func (b *benchTB) Cleanup(f func())          { b.cleanups = append(b.cleanups, f) }
+func (b *benchTB) Logf(string, ...any)       {}
+func (b *benchTB) Errorf(f string, a ...any) { b.err = fmt.Errorf(f, a...) }
+func (b *benchTB) Fatalf(f string, a ...any) { b.err = fmt.Errorf(f, a...); runtime.Goexit() }
+func (b *benchTB) Skipf(f string, a ...any)  { b.err = fmt.Errorf(f, a...); runtime.Goexit() }
+
+// startPostgres starts a throwaway PostgreSQL cluster and returns the DSN
+// of an empty database and its stop.
+func startPostgres() (dsn string, stop func(), err error) {
+	tb := &benchTB{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dsn = pgtest.New(tb).DSN
+	}()
+	<-done
+	stop = func() {
+		for i := len(tb.cleanups) - 1; i >= 0; i-- {
+			tb.cleanups[i]()
+		}
+	}
+	if tb.err != nil {
+		stop()
+		return "", nil, tb.err
+	}
+	return dsn, stop, nil
+}
+
+// spikeWorker is one client child process.
+type spikeWorker struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
+}
+
+// measureNodeSpike reports the five-node rows of figure 14.
+func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int) {
+	label := fmt.Sprintf("%s streams over %d nodes", num(float64(total)), spikeNodes)
+	ids := []string{"14f", "14g", "14h"}
+	fail := func(err error) {
+		for _, id := range ids {
+			rep.fail(id, "spike, "+label, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	defer cancel()
+	dsn, stopPG, err := startPostgres()
+	if err != nil {
+		fail(fmt.Errorf("PostgreSQL: %w", err))
+		return
+	}
+	defer stopPG()
+	var lim syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	per := total / spikeNodes
+	nodes := make([]*widgetServer, spikeNodes)
+	addrs := make([]string, spikeNodes)
+	defer func() {
+		for _, n := range nodes {
+			if n != nil {
+				n.Stop()
+			}
+		}
+	}()
+	for i := range nodes {
+		n, err := startSpikeNode(ctx, env, int(lim.Cur)-spikeFDReserve, "-postgres", dsn)
+		if err != nil {
+			fail(fmt.Errorf("node %d: %w", i, err))
+			return
+		}
+		nodes[i], addrs[i] = n, n.Addr
+	}
+	seq, err := healthSeq(nodes[0].URL)
+	if err != nil {
+		fail(err)
+		return
+	}
+	stamp := strconv.FormatInt(time.Now().UnixNano(), 36)
+	marks := make([]string, spikeNodeMarks)
+	for m := range marks {
+		marks[m] = "spike5-" + stamp + "-" + strconv.Itoa(m)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fail(err)
+		return
+	}
+	workers := make([]*spikeWorker, spikeNodes)
+	defer func() {
+		for _, w := range workers {
+			if w != nil {
+				w.stdin.Close()
+				stopProcess(w.cmd, syscall.SIGTERM, 5*time.Second)
+			}
+		}
+	}()
+	start := time.Now()
+	for i := range workers {
+		c := command(self)
+		c.Env = append(os.Environ(), spikeClientEnv+"=1", "NODES="+strings.Join(addrs, ","), "HOME_NODE="+strconv.Itoa(i),
+			"FROM="+strconv.Itoa(i*per), "COUNT="+strconv.Itoa(per), "SINCE="+strconv.FormatInt(seq, 10), "MARKERS="+strings.Join(marks, ","))
+		c.Stderr = os.Stderr
+		in, _ := c.StdinPipe()
+		out, _ := c.StdoutPipe()
+		if err := c.Start(); err != nil {
+			fail(err)
+			return
+		}
+		track(c)
+		workers[i] = &spikeWorker{cmd: c, stdin: in, out: bufio.NewReaderSize(out, 1<<20)}
+	}
+	for i, w := range workers {
+		line, err := w.out.ReadString('\n')
+		if strings.TrimSpace(line) != "ready" {
+			fail(fmt.Errorf("client process %d: %q, %v", i, line, err))
+			return
+		}
+	}
+	connectTook := time.Since(start)
+	time.Sleep(3 * time.Second)
+	rssBefore := make([]int64, spikeNodes)
+	for i, n := range nodes {
+		rssBefore[i], _ = rssBytes(n.Pid())
+	}
+	cl := clientFrom(nil, 10*time.Second)
+	publishOn := func(node, m int) (time.Time, error) {
+		t := time.Now()
+		return t, publishArticle(ctx, cl, nodes[node].URL, map[string]any{"title": "Spike " + marks[m], "flash": true, "source": "bench"})
+	}
+	t0, err := publishOn(1, 0)
+	if err != nil {
+		fail(err)
+		return
+	}
+	time.Sleep(5 * time.Second)
+	if _, err := publishOn(3, 1); err != nil {
+		fail(err)
+		return
+	}
+	time.Sleep(50 * time.Millisecond) // mid-fan-out
+	nodes[spikeKilledNode].cmd.Process.Kill()
+	nodes[spikeKilledNode].cmd.Wait()
+	untrack(nodes[spikeKilledNode].cmd)
+	nodes[spikeKilledNode] = nil
+	time.Sleep(15 * time.Second) // its readers come back within 2 s, to the others, and catch up
+	if _, err := publishOn(4, 2); err != nil {
+		fail(err)
+		return
+	}
+	time.Sleep(15 * time.Second)
+	var lat []float64
+	lost, dup, recon, connected, refused := 0, 0, 0, 0, 0
+	firstErr := ""
+	for i, w := range workers {
+		w.stdin.Close()
+		var sum spikeClientSummary
+		if err := json.NewDecoder(w.out).Decode(&sum); err != nil {
+			fail(fmt.Errorf("client process %d: %w", i, err))
+			return
+		}
+		w.cmd.Wait()
+		untrack(w.cmd)
+		workers[i] = nil
+		connected += sum.Connected
+		dup += sum.Dup
+		recon += sum.Reconnects
+		refused += sum.Refused
+		if firstErr == "" {
+			firstErr = sum.FirstErr
+		}
+		for m := range sum.Arrived {
+			for _, at := range sum.Arrived[m] {
+				if at == 0 {
+					lost++
+				} else if m == 0 {
+					lat = append(lat, float64(at-t0.UnixNano())/1e6)
+				}
+			}
+		}
+	}
+	sort.Float64s(lat)
+	var rss int64
+	for i, n := range nodes {
+		if n != nil {
+			r, _ := rssBytes(n.Pid())
+			rss += r - rssBefore[i]
+		}
+	}
+	rep.detail("streams_nodes", map[string]any{"total": total, "connected": connected, "connect_seconds": connectTook.Seconds(),
+		"lost": lost, "duplicated": dup, "reconnects": recon, "refused": refused, "first_error": firstErr,
+		"latency_ms": map[string]float64{"p50": percentile(lat, 50), "p90": percentile(lat, 90), "p99": percentile(lat, 99), "max": percentile(lat, 100)}})
+	rep.add(&Row{ID: "14f", Figure: "spike, " + label + ": streams subscribed", Unit: "streams", Value: float64(connected),
+		AnchorName: "(all)", Kind: ValueMin, Limit: float64(per * spikeNodes),
+		Note: fmt.Sprintf("connected in %.1f s by %d client processes, one per node", connectTook.Seconds(), spikeNodes)})
+	rep.add(&Row{ID: "14g", Figure: "spike, " + label + ": publish on one node to every stream, p99", Unit: "ms", Value: percentile(lat, 99),
+		AnchorName: "(absolute budget)", Kind: ValueMax, Limit: spikeNodesP99,
+		Note: fmt.Sprintf("p50 %.0f, p90 %.0f, max %.0f ms, %d of %d streams", percentile(lat, 50), percentile(lat, 90), percentile(lat, 100), len(lat), per*spikeNodes)})
+	rep.add(&Row{ID: "14h", Figure: "spike, " + label + ": a node killed mid-fan-out, articles lost or duplicated", Unit: "articles", Value: float64(lost + dup),
+		AnchorName: "(none)", Kind: ValueMax, Limit: 0,
+		Note: fmt.Sprintf("%d lost, %d duplicated of %d deliveries; %d reconnects to the other nodes, %d of them refused (the nodes left at their cap)", lost, dup, spikeNodeMarks*per*spikeNodes, recon, refused)})
+}

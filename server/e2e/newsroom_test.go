@@ -1,0 +1,442 @@
+package e2e_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"newswidget/server"
+	"newswidget/web"
+)
+
+// The newsroom's people: an editor, signed in through the form.
+const (
+	editorName     = "ann"
+	editorPassword = "correct-horse-battery"
+)
+
+// addEditor gives the test server an editor account.
+func addEditor(t *testing.T, ws *widgetServer) {
+	t.Helper()
+	if _, _, err := server.AddUser(context.Background(), ws.ts.Store, editorName, "editor", editorPassword, "test"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nrJS are the helpers the newsroom tests evaluate in the page: controls
+// are found by their visible label, buttons by their visible text, as an
+// editor finds them.
+const nrJS = `window.nr = {
+	field: function (label) {
+		var l = Array.from(document.querySelectorAll("label")).find(function (e) { return e.textContent.trim() === label; });
+		return l ? document.getElementById(l.htmlFor) : null;
+	},
+	set: function (label, value) {
+		var e = nr.field(label); e.focus(); e.value = value;
+		e.dispatchEvent(new Event("input", {bubbles: true})); return true;
+	},
+	button: function (text) {
+		return Array.from(document.querySelectorAll("button")).find(function (b) { return b.textContent.trim() === text; }) || null;
+	},
+	press: function (text) { var b = nr.button(text); b.focus(); b.click(); return true; },
+	item: function (title) {
+		return Array.from(document.querySelectorAll(".nr-article")).find(function (e) { return e.querySelector(".nr-title").textContent === title; }) || null;
+	}
+}, true`
+
+// openNewsroom opens /newsroom in a new tab of b, at width × 900, and
+// waits for the console's Go program.
+func openNewsroom(t *testing.T, b *browser, ws *widgetServer, width int64) context.Context {
+	t.Helper()
+	if _, err := web.FS.Open("dist/newsroom.wasm"); err != nil {
+		t.Fatal("web/dist/newsroom.wasm is missing: run the tests with `make test` (it builds the wasm first)")
+	}
+	ctx, _ := chromedp.NewContext(b.ctx)
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(ws.URL+"/newsroom")); err != nil {
+		t.Fatal(err)
+	}
+	b.record(ctx, "newsroom")
+	waitJS(t, ctx, `document.querySelector("#newsroom[data-ready]")`, 30*time.Second)
+	eval(t, ctx, nrJS, nil)
+	return ctx
+}
+
+// signIn signs the editor in through the form.
+func signIn(t *testing.T, ctx context.Context) {
+	t.Helper()
+	eval(t, ctx, `nr.set("Name", `+strconv.Quote(editorName)+`) && nr.set("Password", `+strconv.Quote(editorPassword)+`) && nr.press("Sign in")`, nil)
+	waitJS(t, ctx, `document.querySelector(".nr-articles") && nr.button("Publish")`, 20*time.Second)
+}
+
+// TestNewsroom (issue #16) drives the console as an editor would: sign in,
+// compose an urgent pinned flash with an expiry through the form while the
+// preview shows the unsaved draft as readers will see it, publish it and
+// see it in an open widget on a publisher's page (another origin), correct
+// it, watch it expire, and retract another article with confirmation.
+func TestNewsroom(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	addEditor(t, ws)
+	b, f := openWidget(t, ws, `data-loading="eager" data-layout="both" data-limit="5"`)
+	waitJS(t, f, `!document.querySelector(".nw-offline")`, 5*time.Second)
+	nr := openNewsroom(t, b, ws, 390)
+
+	// A wrong password is refused, next to the form.
+	eval(t, nr, `nr.set("Name", "ann") && nr.set("Password", "not-the-password") && nr.press("Sign in")`, nil)
+	waitJS(t, nr, `(document.getElementById("nr-signin-error")||{}).textContent == "Wrong name or password."`, 15*time.Second)
+	signIn(t, nr)
+	for _, label := range []string{"Title", "Summary", "Link", "Source", "Category", "Image", "Flash", "Urgent", "Pinned", "Expires"} {
+		var ok bool
+		eval(t, nr, `!!nr.field(`+strconv.Quote(label)+`)`, &ok)
+		if !ok {
+			t.Errorf("no control labelled %q", label)
+		}
+	}
+
+	// A field the API refuses shows its error next to it.
+	eval(t, nr, `nr.set("Title", "Bad link") && nr.set("Link", "javascript:alert(1)") && nr.press("Publish")`, nil)
+	waitJS(t, nr, `document.getElementById("nr-url-error") && nr.field("Link").getAttribute("aria-invalid") == "true"`, 10*time.Second)
+	eval(t, nr, `nr.set("Link", "")`, nil)
+
+	// Compose: the preview shows the draft before anything is saved.
+	const title = "Dam breach: evacuate the valley"
+	expires := time.Now().Add(30 * time.Second).Truncate(time.Second)
+	eval(t, nr, `nr.set("Title", `+strconv.Quote(title)+`) && nr.set("Summary", "Residents are told to leave now.") &&
+		nr.set("Source", "REL") && nr.set("Category", "Alerts") &&
+		nr.field("Flash").click() || true`, nil)
+	eval(t, nr, `nr.field("Urgent").click(), nr.field("Pinned").click(), nr.set("Expires", `+strconv.Quote(expires.Format("2006-01-02T15:04:05"))+`)`, nil)
+	firstIn := func(sel string) string {
+		return `(function(){var e=document.querySelector(` + strconv.Quote(sel) + `);return e&&e.textContent.includes(` + strconv.Quote(title) + `)&&e.querySelector(".nw-breaking")})()`
+	}
+	waitJS(t, nr, firstIn(".nr-preview .nw-copy:not([aria-hidden]) .nw-flash"), 5*time.Second)
+	waitJS(t, nr, firstIn(".nr-preview .nw-item"), 5*time.Second)
+	var published int
+	evalAsync(t, nr, `fetch("/api/articles?limit=50",{cache:"no-store"}).then(function(r){return r.json()}).then(function(j){return j.articles.filter(function(a){return a.title==`+strconv.Quote(title)+`}).length})`, &published)
+	if published != 0 {
+		t.Fatalf("the draft is published before Publish")
+	}
+
+	// Publish: the open widget on the publisher's page shows it first,
+	// marked breaking, in the ticker and the list.
+	eval(t, nr, `nr.press("Publish")`, nil)
+	waitJS(t, nr, `nr.button("Save") && nr.item(`+strconv.Quote(title)+`)`, 10*time.Second)
+	waitGo(t, f)
+	waitJS(t, f, firstIn(".nw-copy:not([aria-hidden]) .nw-flash"), 10*time.Second)
+	waitJS(t, f, firstIn(".nw-item"), 5*time.Second)
+	var stored map[string]any
+	evalAsync(t, nr, `fetch("/api/articles?limit=50",{cache:"no-store"}).then(function(r){return r.json()}).then(function(j){return j.articles.find(function(a){return a.title==`+strconv.Quote(title)+`})})`, &stored)
+	want := map[string]any{"flash": true, "urgent": true, "pinned": true, "source": "REL", "category": "Alerts",
+		"expires_at": expires.UTC().Format(time.RFC3339), "summary": "Residents are told to leave now."}
+	for k, v := range want {
+		if stored[k] != v {
+			t.Errorf("published %s = %v, want %v", k, stored[k], v)
+		}
+	}
+
+	// Correct it: the widget shows the correction.
+	const correction = "An earlier version named the wrong valley."
+	eval(t, nr, `nr.set("Correction", `+strconv.Quote(correction)+`) && nr.press("Save")`, nil)
+	waitJS(t, f, `(function(){var c=document.querySelector('.nw-item .nw-correction');return c&&c.textContent=="Correction: `+correction+`"})()`, 10*time.Second)
+	if time.Now().After(expires) {
+		t.Fatalf("the steps took past the expiry; the rest would prove nothing")
+	}
+
+	// It expires with nobody acting: gone from the widget, marked in the console.
+	id, _ := stored["id"].(string)
+	waitJS(t, f, `!document.querySelector('[data-id="`+id+`"]')`, time.Until(expires)+10*time.Second)
+	if time.Now().Before(expires.Add(-time.Second)) {
+		t.Errorf("the flash left before its expiry %v", expires)
+	}
+	waitJS(t, nr, `nr.item(`+strconv.Quote(title)+`).classList.contains("nr-expired")`, 10*time.Second)
+
+	// Retract another: Delete asks first, then the article leaves the
+	// widget and the API.
+	var other struct{ ID, Title string }
+	eval(t, f, `(function(){var e=document.querySelector(".nw-item");return {id:e.dataset.id,title:e.querySelector(".nw-title").textContent}})()`, &other)
+	eval(t, nr, `nr.item(`+strconv.Quote(other.Title)+`).querySelector("button").click(), true`, nil)
+	waitJS(t, nr, `nr.field("Title").value == `+strconv.Quote(other.Title), 5*time.Second)
+	eval(t, nr, `nr.press("Delete")`, nil)
+	waitJS(t, nr, `nr.button("Confirm delete") && document.activeElement === nr.button("Confirm delete")`, 5*time.Second)
+	if resp := get(t, ws.URL+"/api/articles/"+other.ID); resp != http.StatusOK {
+		t.Fatalf("the article is gone before the delete was confirmed (status %d)", resp)
+	}
+	eval(t, nr, `nr.press("Confirm delete")`, nil)
+	waitJS(t, f, `!document.querySelector('[data-id="`+other.ID+`"]')`, 10*time.Second)
+	waitJS(t, nr, `!nr.item(`+strconv.Quote(other.Title)+`) && nr.button("Publish")`, 10*time.Second)
+	if resp := get(t, ws.URL+"/api/articles/"+other.ID); resp != http.StatusNotFound {
+		t.Errorf("GET the retracted article: %d, want 404", resp)
+	}
+	// The console still follows the news after all that (a response whose
+	// button was gone once stalled its updates for good).
+	publish(t, ws, map[string]any{"id": "after-all", "title": "Filed after the retraction"})
+	waitJS(t, nr, `nr.item("Filed after the retraction")`, 10*time.Second)
+	b.noPageErrors(t)
+}
+
+// get returns the status of a GET.
+func get(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestNewsroomLive: an edit by another editor (here through the API)
+// appears in an open console without a reload.
+func TestNewsroomLive(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	addEditor(t, ws)
+	b := newBrowser(t)
+	nr := openNewsroom(t, b, ws, 1280)
+	signIn(t, nr)
+	publish(t, ws, map[string]any{"id": "from-elsewhere", "title": "Filed from the field desk", "flash": true})
+	waitJS(t, nr, `nr.item("Filed from the field desk")`, 10*time.Second)
+	// Opened in the form, then changed elsewhere: the editor is told.
+	eval(t, nr, `nr.item("Filed from the field desk").querySelector("button").click(), true`, nil)
+	waitJS(t, nr, `nr.field("Title").value == "Filed from the field desk"`, 5*time.Second)
+	publishPut(t, ws, "from-elsewhere", map[string]any{"title": "Filed from the field desk, updated", "flash": true})
+	waitJS(t, nr, `nr.item("Filed from the field desk, updated") && document.querySelector(".nr-notice")`, 10*time.Second)
+
+	// The filters: by editor (the admin token wrote it; the seed has no
+	// writer), by flash, by category.
+	choose := func(label, value string) {
+		eval(t, nr, `(function(e){e.value=`+strconv.Quote(value)+`;e.dispatchEvent(new Event("change",{bubbles:true}));return true})(nr.field(`+strconv.Quote(label)+`))`, nil)
+	}
+	shown := `document.querySelectorAll(".nr-article").length`
+	var all int
+	eval(t, nr, shown, &all)
+	choose("By editor", "admin-token")
+	waitJS(t, nr, shown+` == 1 && nr.item("Filed from the field desk, updated")`, 5*time.Second)
+	choose("By editor", "")
+	choose("Show", "other")
+	waitJS(t, nr, shown+` > 0 && !nr.item("Filed from the field desk, updated") && !document.querySelector(".nr-badge-flash")`, 5*time.Second)
+	choose("Show", "")
+	choose("In category", "World")
+	waitJS(t, nr, shown+` > 0 && `+shown+` < `+strconv.Itoa(all)+` && !nr.item("Filed from the field desk, updated")`, 5*time.Second)
+	b.noPageErrors(t)
+}
+
+// publishPut replaces an article through the API with the admin token.
+func publishPut(t *testing.T, ws *widgetServer, id string, body map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPut, ws.URL+"/api/articles/"+id, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+ws.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT %s: %d", id, resp.StatusCode)
+	}
+}
+
+// TestNoHorizontalOverflow: neither the configurator nor the newsroom
+// (signed out and in) scrolls sideways on a 390 px phone or at 1280 px,
+// and nothing in them is cut off at the right edge.
+func TestNoHorizontalOverflow(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	addEditor(t, ws)
+	b := newBrowser(t)
+	// The page must not scroll sideways, nothing may stick out at the
+	// right edge (the ticker's moving track aside, which its viewport
+	// clips), and no control may stick out of its card.
+	overflow := `(function(){var s=document.scrollingElement;if(s.scrollWidth>innerWidth)return "page "+s.scrollWidth+" > "+innerWidth;
+		var name=function(e){return (e.id||e.getAttribute("name")||e.className||e.tagName)+" right "+Math.round(e.getBoundingClientRect().right)};
+		var bad=Array.from(document.querySelectorAll("body *")).filter(function(e){var r=e.getBoundingClientRect();
+			return r.width>0&&r.right>innerWidth+0.5&&!e.closest(".nw-viewport,.nr-sr,.nr-skip,.nw-sr")});
+		var cut=Array.from(document.querySelectorAll("input,select,textarea,button,iframe")).filter(function(e){
+			var c=e.parentElement&&e.parentElement.closest("form,section,pre");if(!c)return false;
+			var r=e.getBoundingClientRect(),p=c.getBoundingClientRect();return r.width>0&&(r.right>p.right+0.5||r.left<p.left-0.5)});
+		return bad.slice(0,5).map(name).concat(cut.slice(0,5).map(function(e){return name(e)+" out of its card"})).join(", ")})()`
+	for _, width := range []int64{390, 1280} {
+		t.Run("configurator/"+strconv.FormatInt(width, 10), func(t *testing.T) {
+			ctx, cancel := chromedp.NewContext(b.ctx)
+			defer cancel()
+			if err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(ws.URL+"/")); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, `document.querySelector("#preview iframe") && document.querySelector("#preview iframe").offsetHeight > 100`, 15*time.Second)
+			var got string
+			eval(t, ctx, overflow, &got)
+			if got != "" {
+				t.Errorf("at %d px: %s", width, got)
+			}
+			var frameRight float64
+			eval(t, ctx, `document.querySelector("#preview iframe").getBoundingClientRect().right`, &frameRight)
+			if frameRight > float64(width) {
+				t.Errorf("at %d px the preview is cut: its right edge at %.0f", width, frameRight)
+			}
+		})
+		t.Run("newsroom/"+strconv.FormatInt(width, 10), func(t *testing.T) {
+			nr := openNewsroom(t, b, ws, width)
+			for _, step := range []string{"signed out", "signed in"} {
+				if step == "signed in" {
+					signIn(t, nr)
+					eval(t, nr, `nr.item(document.querySelector(".nr-title").textContent).querySelector("button").click(), true`, nil)
+					waitJS(t, nr, `nr.button("Save")`, 5*time.Second)
+				}
+				var got string
+				eval(t, nr, overflow, &got)
+				if got != "" {
+					t.Errorf("at %d px, %s: %s", width, step, got)
+				}
+			}
+			eval(t, nr, `fetch("/api/session",{method:"DELETE"}).then(function(){return 1})`, nil)
+		})
+	}
+	b.noPageErrors(t)
+}
+
+// TestNewsroomAccessibility runs axe-core (testdata/axe, MPL-2.0) on the
+// newsroom signed out and signed in with an article open: no serious or
+// critical violation.
+func TestNewsroomAccessibility(t *testing.T) {
+	axe := axeSource(t)
+	ws := startWidgetServer(t, "", "")
+	addEditor(t, ws)
+	b := newBrowser(t)
+	for _, width := range []int64{390, 1280} {
+		nr := openNewsroom(t, b, ws, width)
+		eval(t, nr, axe+";true", nil)
+		check := func(state string) {
+			var found []struct {
+				ID, Impact, Help string
+				Nodes            []struct{ Target []string }
+			}
+			evalAsync(t, nr, `axe.run(document, {resultTypes: ["violations"]}).then(function(r){return r.violations.filter(function(v){return v.impact=="serious"||v.impact=="critical"}).map(function(v){return {id:v.id,impact:v.impact,help:v.help,nodes:v.nodes.slice(0,3).map(function(n){return {target:n.target.map(String)}})}})})`, &found)
+			for _, v := range found {
+				t.Errorf("%d px, %s: axe %s (%s): %s at %v", width, state, v.ID, v.Impact, v.Help, v.Nodes)
+			}
+		}
+		check("signed out")
+		signIn(t, nr)
+		eval(t, nr, `nr.item(document.querySelector(".nr-title").textContent).querySelector("button").click(), true`, nil)
+		waitJS(t, nr, `nr.button("Save")`, 5*time.Second)
+		eval(t, nr, `nr.press("Delete")`, nil)
+		waitJS(t, nr, `nr.button("Confirm delete")`, 5*time.Second)
+		check("signed in, editing, confirming a delete")
+		eval(t, nr, `fetch("/api/session",{method:"DELETE"}).then(function(){return 1})`, nil)
+	}
+	b.noPageErrors(t)
+}
+
+// axeSource is axe-core's script, vendored gzipped in testdata/axe.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open("testdata/axe/axe.min.js.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src[:200]), "axe v") {
+		t.Fatal("testdata/axe/axe.min.js.gz is not axe-core")
+	}
+	return string(src)
+}
+
+// TestScreenshotConsole writes the README's pictures of the configurator
+// and of the newsroom (an urgent pinned flash open in the form, its
+// preview beside it) next to $NEWSWIDGET_SCREENSHOT (`make screenshot`:
+// web/configurator.png and web/newsroom.png). Without the variable it only
+// checks that the captures work.
+func TestScreenshotConsole(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	addEditor(t, ws)
+	publish(t, ws, map[string]any{"id": "storm-warning", "title": "Storm warning: ferries stay in port until Sunday", "flash": true, "urgent": true, "pinned": true,
+		"source": "REL", "category": "Weather", "summary": "The coast guard closed every crossing as winds reach 110 km/h.",
+		"expires_at": time.Now().Add(6 * time.Hour).UTC().Format(time.RFC3339)})
+	b := newBrowser(t)
+	shots := map[string][]byte{}
+
+	conf, cancel := chromedp.NewContext(b.ctx)
+	defer cancel()
+	if err := chromedp.Run(conf, chromedp.EmulateViewport(1280, 860), chromedp.Navigate(ws.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, conf, `document.querySelector("#preview iframe") && document.querySelector("#preview iframe").contentDocument && document.querySelector("#preview iframe").contentDocument.querySelector(".nw-item")`, 20*time.Second)
+	time.Sleep(time.Second)
+	var png []byte
+	if err := chromedp.Run(conf, chromedp.CaptureScreenshot(&png)); err != nil {
+		t.Fatal(err)
+	}
+	shots["configurator.png"] = png
+
+	nr := openNewsroom(t, b, ws, 1280)
+	signIn(t, nr)
+	eval(t, nr, `nr.item("Storm warning: ferries stay in port until Sunday").querySelector("button").click(), true`, nil)
+	waitJS(t, nr, `nr.button("Save") && document.querySelector(".nr-preview .nw-item")`, 10*time.Second)
+	eval(t, nr, `nr.set("Correction", "An earlier version gave the wrong day.") && (document.activeElement.blur(), scrollTo(0, 0), true)`, nil)
+	time.Sleep(time.Second)
+	png = nil
+	if err := chromedp.Run(nr, chromedp.CaptureScreenshot(&png)); err != nil {
+		t.Fatal(err)
+	}
+	shots["newsroom.png"] = png
+
+	for name, png := range shots {
+		if len(png) < 1000 {
+			t.Fatalf("%s is %d bytes, want an image", name, len(png))
+		}
+		if out := os.Getenv("NEWSWIDGET_SCREENSHOT"); out != "" {
+			if err := os.WriteFile(filepath.Join(filepath.Dir(out), name), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b.noPageErrors(t)
+}
+
+// TestNewsroomKeyboard: the console works from the keyboard alone -- sign
+// in (Tab, Enter), land on the headline, publish with Enter, and back out
+// of a delete with Escape, the focus returning to Delete.
+func TestNewsroomKeyboard(t *testing.T) {
+	ws := startWidgetServer(t, "", "")
+	addEditor(t, ws)
+	b := newBrowser(t)
+	nr := openNewsroom(t, b, ws, 390)
+	if err := chromedp.Run(nr,
+		chromedp.Focus("#nr-name", chromedp.ByQuery),
+		chromedp.KeyEvent(editorName+"\t"+editorPassword+"\r"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, nr, `document.activeElement === nr.field("Title")`, 20*time.Second)
+	if err := chromedp.Run(nr, chromedp.KeyEvent("Typed at the keyboard\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, nr, `nr.button("Save") && nr.item("Typed at the keyboard")`, 10*time.Second)
+	eval(t, nr, `nr.button("Delete").focus(), true`, nil)
+	if err := chromedp.Run(nr, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, nr, `document.activeElement === nr.button("Confirm delete")`, 5*time.Second)
+	if err := chromedp.Run(nr, chromedp.KeyEvent("\u001b")); err != nil { // Escape
+		t.Fatal(err)
+	}
+	waitJS(t, nr, `!nr.button("Confirm delete") && document.activeElement === nr.button("Delete")`, 5*time.Second)
+	b.noPageErrors(t)
+}
