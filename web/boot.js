@@ -96,26 +96,27 @@ function shimStorage() {
     if (state() || !canRun) return;
     setState("loading");
     shimStorage();
+    // The wasm downloads and compiles while the runtime's glue loads: a
+    // cold frame shows the news that woke it one round trip sooner.
+    var wasm = fetch(goappEnv.GOAPP_WASM), mod = WebAssembly.compileStreaming ? WebAssembly.compileStreaming(wasm) :
+      wasm.then(function (r) { return r.arrayBuffer(); }).then(function (b) { return WebAssembly.compile(b); });
+    mod.catch(function () {}); // run reports it
     var s = d.createElement("script");
     s.src = goappEnv.NW_EXEC;
-    s.onload = run;
+    s.onload = function () { run(mod); };
     s.onerror = function () { stop("failed", "the widget's scripts failed to load; the news stay as served, without live updates"); };
     d.head.appendChild(s);
   }
-  function run() {
+  function run(mod) {
     var go = new Go();
     // Go's wasm never returns memory to the browser, so its peak is what a
     // reader's tab keeps: collecting at 25% growth instead of 100% keeps a
     // long-open widget near its live data (set here, not with runtime/debug,
     // which would grow the bundle).
     go.env.GOGC = "25";
-    var resp = fetch(goappEnv.GOAPP_WASM);
-    var start = WebAssembly.instantiateStreaming ?
-      WebAssembly.instantiateStreaming(resp, go.importObject) :
-      resp.then(function (r) { return r.arrayBuffer(); }).then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-    start.then(function (r) {
+    mod.then(function (m) { return WebAssembly.instantiate(m, go.importObject); }).then(function (instance) {
       scroll = [w.scrollX, w.scrollY]; // its first render replaces the page
-      go.run(r.instance).then(function () {
+      go.run(instance).then(function () {
         stop("exited", "the widget's program stopped; the news shown stay, without live updates");
       });
     }, function (err) {
