@@ -71,6 +71,7 @@ func (s *Server) pump(seq int64) {
 			batch.read(evs)
 			read := seq
 			for _, ev := range evs {
+				s.pumped.Store(ev.Seq) // before the hub has it: see replay
 				s.hub.Publish(hub.Encode(ev))
 				read = ev.Seq
 				s.metrics.events.WithLabelValues(string(ev.Type)).Inc()
@@ -346,8 +347,12 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 	// A reader at the newest event this node has pumped has nothing to
 	// replay, and costs the store no read: in slow mode every poll of a
 	// caught-up widget is such a connect. Anything newer in the store is
-	// on its way through the pump to the hub, to which it is subscribed.
-	if since > 0 && since == s.catalog.currentSeq() {
+	// on its way through the pump to the hub, to which the stream
+	// subscribed before this. The pump marks an event pumped before the
+	// hub has it, so an event published before the subscription is never
+	// taken for one still on its way; and a write of this node is in the
+	// catalog before the pump reads it.
+	if since > 0 && since == s.pumped.Load() && since == s.catalog.currentSeq() {
 		return since, nil
 	}
 	newest, err := s.store.LastSeq(ctx)

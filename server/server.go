@@ -105,6 +105,9 @@ type Server struct {
 
 	static  *assets.Set
 	catalog *catalog
+	// pumped is the last event the pump handed the hub (set just before),
+	// from which a caught-up stream needs no replay (events.go).
+	pumped atomic.Int64
 	out     outCache // the feeds and the sitemap, encoded once per store change
 	hub     *hub.Hub
 	pages   *pages
@@ -196,6 +199,7 @@ func New(opts Options) (*Server, error) {
 	s.routes()
 	s.insight = newInsight(s, opts.Stats, opts.CountBots, opts.StatsFlush)
 	s.loadLive(context.Background())
+	s.pumped.Store(seq)
 	go s.pump(seq)
 	go s.watchOverload(cmp.Or(opts.LiveCheck, time.Second))
 	s.startExpiry()
