@@ -45,6 +45,11 @@ type liveSwitch struct {
 	slow, paused time.Duration // the ceilings of the widgets' waits
 	hold         time.Duration // the least time the automatic slow lasts
 
+	// syncing is held across a read of the store's setting and its use,
+	// and across a person's write and its use, so a read that began before
+	// a write cannot put the older setting back after it.
+	syncing sync.Mutex
+
 	mu        sync.Mutex
 	setting   news.LiveSetting // a person's, as the store keeps it
 	auto      bool             // this node slowed itself down
@@ -120,6 +125,8 @@ func (s *Server) handlePutLive(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	set := news.LiveSetting{Mode: mode, By: p.name, At: time.Now().UTC()}
+	s.live.syncing.Lock()
+	defer s.live.syncing.Unlock()
 	if ls, ok := s.store.(news.LiveStore); ok {
 		if err := ls.SetLiveSetting(r.Context(), set); err != nil {
 			return err
@@ -167,6 +174,8 @@ func (s *Server) loadLive(ctx context.Context) {
 	if !ok {
 		return
 	}
+	s.live.syncing.Lock()
+	defer s.live.syncing.Unlock()
 	set, err := ls.LiveSetting(ctx)
 	if err != nil {
 		return // the store's health is reported by the pump's own read
@@ -192,13 +201,16 @@ func (s *Server) applyLive() {
 	mode := news.Stricter(l.setting.Mode, auto)
 	old := l.current()
 	l.mode.Store(mode)
-	l.mu.Unlock()
-	if mode == old {
-		return
+	if mode != old {
+		// under the lock: two changes at once reach the streams and the
+		// metrics in the order they were made (Publish never blocks)
+		s.metrics.setLiveMode(mode)
+		s.hub.Publish(&hub.Frame{Live: string(mode)})
 	}
-	s.metrics.setLiveMode(mode)
-	s.log.Info("live mode changed", "from", old, "to", mode, "overload", auto == news.LiveSlow)
-	s.hub.Publish(&hub.Frame{Live: string(mode)})
+	l.mu.Unlock()
+	if mode != old {
+		s.log.Info("live mode changed", "from", old, "to", mode, "overload", auto == news.LiveSlow)
+	}
 }
 
 // polled counts a stream served in slow mode, for the estimate of how many
