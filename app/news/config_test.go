@@ -136,6 +136,41 @@ func TestParseOrigin(t *testing.T) {
 	}
 }
 
+// TestParseSiteOrigin: an origin the server writes into a CSP header as it
+// is (partners' origins, -origins).
+func TestParseSiteOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://Pub.Example/", "https://pub.example", true},
+		{"https://pub.example/path", "", false},
+		// what goes into a CSP header as it is: nothing that adds a
+		// directive, a source or a wildcard
+		{"https://a.example;report-uri=x", "", false},
+		{"https://x';sandbox", "", false},
+		{"https://*", "", false},
+		{"https://*.example", "", false},
+		{"https://a.example,https://b.example", "", false},
+		{"https://a.example:", "", false},
+		{"https://a.example:8x", "", false},
+		// the default port is the origin without one, as browsers send it
+		{"https://a.example:443", "https://a.example", true},
+		{"http://a.example:80", "http://a.example", true},
+		{"https://a.example:80", "https://a.example:80", true},
+		{"http://[::1]:8080", "http://[::1]:8080", true},
+		{"http://[::1]", "http://[::1]", true},
+		{"http://xn--bcher-kva.example", "http://xn--bcher-kva.example", true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, ok := news.ParseSiteOrigin(tc.in)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("got %q %v, want %q %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
 func TestOnAccent(t *testing.T) {
 	for _, tc := range []struct{ accent, want string }{
 		{"#ffff00", "#111111"}, {"#000080", "#ffffff"}, {"#b00020", "#ffffff"},

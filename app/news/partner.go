@@ -67,8 +67,8 @@ func ParsePartnerOrigins(list []string) ([]string, error) {
 		if strings.TrimSpace(s) == "" {
 			continue
 		}
-		o, ok := ParseOrigin(s)
-		if !ok || strings.HasSuffix(o, ":") {
+		o, ok := ParseSiteOrigin(s)
+		if !ok {
 			return nil, FieldError("origins", "%q is not an origin such as https://news.example", s)
 		}
 		if !slices.Contains(out, o) {
@@ -79,6 +79,35 @@ func ParsePartnerOrigins(list []string) ([]string, error) {
 		return nil, FieldError("origins", "must name 1 to %d origins, such as https://news.example", MaxPartnerOrigins)
 	}
 	return out, nil
+}
+
+// ParseSiteOrigin is ParseOrigin for an origin the server writes into a
+// header (a Content-Security-Policy's frame-ancestors) as it is: the host
+// must be a DNS name or an IP address, so no wildcard, quote, separator or
+// space gets through, and the scheme's default port is dropped, as
+// browsers drop it. (Not in ParseOrigin, which the widget's wasm carries.)
+func ParseSiteOrigin(s string) (string, bool) {
+	o, ok := ParseOrigin(s)
+	if !ok {
+		return "", false
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return "", false
+	}
+	host, port := u.Hostname(), u.Port()
+	ip := strings.Contains(host, ":")
+	if host == "" || strings.Trim(host, "abcdefghijklmnopqrstuvwxyz0123456789.-:") != "" || ip != strings.HasPrefix(u.Host, "[") ||
+		strings.Trim(port, "0123456789") != "" || strings.HasSuffix(u.Host, ":") {
+		return "", false
+	}
+	if ip {
+		host = "[" + host + "]"
+	}
+	if port != "" && port != map[string]string{"http": "80", "https": "443"}[u.Scheme] {
+		host += ":" + port
+	}
+	return u.Scheme + "://" + host, true
 }
 
 // SplitOrigins splits a comma- or space-separated list of origins.

@@ -169,7 +169,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), stderr io
 		return c, fmt.Errorf("-admin-token: %w", err)
 	}
 	for i, o := range c.origins {
-		norm, ok := news.ParseOrigin(o)
+		norm, ok := news.ParseSiteOrigin(o)
 		if !ok {
 			return c, fmt.Errorf("-origins: %q is not an origin such as https://example.com", o)
 		}
