@@ -239,7 +239,7 @@ function shimStorage() {
       setOffline(false);
     };
     es.onerror = function () {
-      setOffline(true);
+      if (mode === "normal") setOffline(true); // held back, a closed stream is the rule, not an outage
       if (es.readyState !== 2) return; // CONNECTING: the browser retries itself
       close();
       if (mode !== "normal") { // held back: a refused poll waits by the mode's rule

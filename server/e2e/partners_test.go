@@ -123,6 +123,12 @@ func TestPartnerEmbeds(t *testing.T) {
 			}
 			// the loader took the box and its frame away
 			waitJS(t, b.ctx, `!document.querySelector(".newswidget")`, 10*time.Second)
+			// and its handle, as destroy() does: a later mount starts afresh
+			var handles bool
+			eval(t, b.ctx, `[...document.querySelectorAll("[data-partner]")].some(e => e.newswidget)`, &handles)
+			if handles {
+				t.Error("the refused widget's element keeps its handle")
+			}
 			if widgetShown(b) {
 				t.Error("a widget is shown")
 			}

@@ -67,8 +67,8 @@
     // the first size it reports means the widget is drawn: the placeholder goes
     if (m.type == "resize" && m.height > 0) x.ready = x.box.style.cssText = "height:" + Math.ceil(m.height) + "px";
     // what went wrong in the frame, for the publisher's console; a fatal
-    // error (a partner key refused) leaves no widget, so no frame
-    if (m.type == "error") say(m.message), m.fatal && x.box.remove();
+    // error (a partner key refused) leaves no widget: as destroy() does
+    if (m.type == "error") say(m.message), m.fatal && x.api.destroy();
   };
 
   // mount puts a widget into element, or right after it for the script tag.
@@ -97,7 +97,7 @@
     // the space is held now; the frame (the costly part) comes in a task of its own
     setTimeout(() => box.append(frame));
     const x = all[id] = { box, frame };
-    return element[NS] = {
+    return element[NS] = x.api = {
       // a drawn widget changes in place; one not loaded yet just loads the new options
       update(o) {
         cfg = parse({ ...cfg, ...o });
