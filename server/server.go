@@ -107,7 +107,7 @@ type Server struct {
 	catalog *catalog
 	// pumped is the last event the pump handed the hub (set just before),
 	// from which a caught-up stream needs no replay (events.go).
-	pumped atomic.Int64
+	pumped  atomic.Int64
 	out     outCache // the feeds and the sitemap, encoded once per store change
 	hub     *hub.Hub
 	pages   *pages

@@ -148,7 +148,6 @@ function shimStorage() {
         w.dispatchEvent(new MessageEvent("message", { data: e.data, origin: e.origin, source: e.source }));
       });
       events.splice(0).forEach(function (e) { ev(e[0], e[1], e[2]); });
-      if (liveData) ev("live", "", liveData); // the back-off switch's mode, as last heard
       if (offline) off(true);
       tell("ready");
       report();
@@ -195,7 +194,7 @@ function shimStorage() {
   // seen: slow catches up each time, paused hears it is still paused.
   // Normal: the stream stays. None of it is an outage to report.
   var es = null, failures = 0, told = false, retry = 0, hidden = 0;
-  var mode = "normal", liveCeil = 0, liveData = null;
+  var mode = "normal", liveCeil = 0;
   function delay(failures, u) { return u * (failures < 4 ? 2000 << failures : 30000); }
   function liveDelay(m, ceil, u) { return u * (ceil > 0 ? ceil : m === "slow" ? 60000 : m === "paused" ? 300000 : 2000); }
   function heard(e) {
@@ -204,8 +203,6 @@ function shimStorage() {
     if (!m || !/^(normal|slow|paused)$/.test(m.mode)) return;
     mode = m.mode;
     liveCeil = +m.retry_ms || 0;
-    liveData = e.data;
-    if (onEvent) onEvent("live", "", e.data);
     if (mode === "normal") return;
     close();
     setOffline(false);

@@ -2,7 +2,6 @@ package news
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 )
 
@@ -137,16 +136,4 @@ type LiveStore interface {
 type LiveNotice struct {
 	Mode    LiveMode `json:"mode"`
 	RetryMS int64    `json:"retry_ms"`
-}
-
-// ParseLiveNotice reads the data of a "live" event; ok is false for
-// anything but a known mode with a non-negative ceiling.
-func ParseLiveNotice(data string) (n LiveNotice, ok bool) {
-	if json.Unmarshal([]byte(data), &n) != nil || n.RetryMS < 0 {
-		return LiveNotice{}, false
-	}
-	if _, err := ParseLiveMode(string(n.Mode)); err != nil {
-		return LiveNotice{}, false
-	}
-	return n, true
 }

@@ -75,24 +75,3 @@ func TestLiveModes(t *testing.T) {
 		}
 	}
 }
-
-// TestParseLiveNotice: the data of a "live" event, as the widget reads it.
-func TestParseLiveNotice(t *testing.T) {
-	for _, tt := range []struct {
-		in     string
-		want   LiveNotice
-		wantOK bool
-	}{
-		{`{"mode":"slow","retry_ms":60000}`, LiveNotice{LiveSlow, 60000}, true},
-		{`{"mode":"paused","retry_ms":300000}`, LiveNotice{LivePaused, 300000}, true},
-		{`{"mode":"normal","retry_ms":2000}`, LiveNotice{LiveNormal, 2000}, true},
-		{`{"mode":"fast","retry_ms":1}`, LiveNotice{}, false},
-		{`{"mode":"slow","retry_ms":-1}`, LiveNotice{}, false},
-		{`not json`, LiveNotice{}, false},
-	} {
-		got, ok := ParseLiveNotice(tt.in)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("ParseLiveNotice(%s): got %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-	}
-}

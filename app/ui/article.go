@@ -44,7 +44,7 @@ func (p *ArticlePage) OnMount(ctx app.Context) {
 			if ev.Article.ID == p.article.ID {
 				p.article, p.found = ev.Article, ev.Type == news.EventArticle
 			}
-		}, nil, nil)
+		}, nil)
 	}
 }
 

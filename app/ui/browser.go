@@ -22,8 +22,7 @@ func startBrowser(ctx app.Context, w *Widget) func() {
 		startMessages(ctx, w),
 		startClock(ctx, func() { w.now = time.Now() }),
 		// last: boot.js hands over what it held once the rest listens
-		startLive(ctx, func(ev news.Event) { w.onEvent(ctx, ev) }, func(offline bool) { w.offline = offline },
-			func(m news.LiveMode) { w.live = m }),
+		startLive(ctx, func(ev news.Event) { w.onEvent(ctx, ev) }, func(offline bool) { w.offline = offline }),
 	}
 	return func() {
 		for _, s := range stops {
@@ -202,10 +201,10 @@ func startClock(ctx app.Context, tick func()) func() {
 // until something happens. Attaching hands over what arrived before the
 // program woke; events that arrive together are applied in one update, so a
 // burst costs one render rather than one per event. The back-off switch's
-// "live" events (news.LiveNotice) go to setLive: boot.js closes and reopens
-// the stream by the mode's rule (news.LiveDelay), and the widget then shows
-// no outage while its stream is closed on purpose.
-func startLive(ctx app.Context, apply func(news.Event), setOffline func(bool), setLive func(news.LiveMode)) func() {
+// "live" events stay with boot.js, which closes and reopens the stream by
+// the mode's rule (news.LiveDelay) and reports no outage while it is
+// closed on purpose.
+func startLive(ctx app.Context, apply func(news.Event), setOffline func(bool)) func() {
 	boot := app.Window().Get("newswidget")
 	if !boot.Truthy() {
 		return func() {}
@@ -218,12 +217,6 @@ func startLive(ctx app.Context, apply func(news.Event), setOffline func(bool), s
 		pending = nil
 	}
 	onEvent := app.FuncOf(func(_ app.Value, args []app.Value) any {
-		if args[0].String() == "live" {
-			if n, ok := news.ParseLiveNotice(args[2].String()); ok && setLive != nil {
-				ctx.Dispatch(func(app.Context) { setLive(n.Mode) })
-			}
-			return nil
-		}
 		ev, ok := decodeEvent(news.EventType(args[0].String()), args[1].String(), args[2].String())
 		if ok && (ev.Type == news.EventArticle || ev.Type == news.EventDelete) {
 			if pending = append(pending, ev); len(pending) == 1 {

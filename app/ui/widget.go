@@ -21,14 +21,13 @@ type Widget struct {
 	articles []news.Article // newest first, bounded by Keep
 	seq      int64
 	now      time.Time
-	announce string        // the live region's text
-	alert    string        // the title of the urgent article the assertive region announces
-	expiry   time.Time     // the expiry a timer waits for, zero if none
-	fresh    int           // new articles announced in the current window
-	clearing bool          // a timer will clear the announcement
-	offline  bool          // the live stream is reconnecting
-	live     news.LiveMode // the back-off switch's mode, as the stream last said; "" until it says one
-	stop     func()        // ends the browser glue on dismount
+	announce string    // the live region's text
+	alert    string    // the title of the urgent article the assertive region announces
+	expiry   time.Time // the expiry a timer waits for, zero if none
+	fresh    int       // new articles announced in the current window
+	clearing bool      // a timer will clear the announcement
+	offline  bool      // the live stream is reconnecting
+	stop     func()    // ends the browser glue on dismount
 }
 
 // OnPreRender loads the configuration and the articles on the server.
@@ -67,7 +66,10 @@ func (w *Widget) Render() app.UI {
 	return Frame(w.cfg, l,
 		app.If(w.cfg.Layout != "list", &Ticker{Label: l.Ticker, Items: ticker, Speed: w.cfg.Speed, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale}),
 		app.If(w.cfg.Layout != "ticker", &LatestList{Label: l.List, Items: list, Target: w.cfg.LinkTarget, Locale: w.cfg.Locale, Now: w.now}),
-		w.politeStatus(l),
+		app.Elem("div").Class("nw-status").Aria("live", "polite").Body(
+			app.If(w.offline, app.Elem("span").Class("nw-offline").Text(l.Strings.Reconnect)).
+				Else(app.Elem("span").Class("nw-sr").Text(w.announce)),
+		),
 		// urgent news alone is announced assertively, once
 		app.Elem("div").Class("nw-status").Aria("live", "assertive").Body(
 			app.If(w.alert != "", app.Elem("span").Class("nw-sr").Body(app.Text(l.Strings.Breaking+": "), Bdi(w.alert))),
@@ -132,19 +134,4 @@ func AttrText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// politeStatus is the polite live region: what is new, or "Reconnecting…"
-// while the stream is cut. A widget the back-off switch told to slow down
-// or pause (news.LiveMode) is not reconnecting: its stream is closed on
-// purpose, and a refused poll meanwhile is no outage to show; the region
-// then carries the mode as data-live.
-func (w *Widget) politeStatus(l LabelSet) app.UI {
-	held := w.live == news.LiveSlow || w.live == news.LivePaused
-	body := app.If(w.offline && !held, app.Elem("span").Class("nw-offline").Text(l.Strings.Reconnect)).
-		Else(app.Elem("span").Class("nw-sr").Text(w.announce))
-	if held {
-		return app.Elem("div").Class("nw-status").Aria("live", "polite").Attr("data-live", string(w.live)).Body(body)
-	}
-	return app.Elem("div").Class("nw-status").Aria("live", "polite").Body(body)
 }
