@@ -82,7 +82,7 @@ func (in *insight) loop(every time.Duration) {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if err := in.flush(ctx); err != nil {
+			if err := in.flush(ctx); err != nil && !errors.Is(err, news.ErrOutcomeUnknown) {
 				in.s.log.Warn("statistics not written; kept for the next flush", "err", err)
 			}
 			if err := in.s.partners.reload(ctx); err != nil {
@@ -100,14 +100,18 @@ func (in *insight) close() {
 		<-in.done
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := in.flush(ctx); err != nil {
+		if err := in.flush(ctx); err != nil && !errors.Is(err, news.ErrOutcomeUnknown) {
 			in.s.log.Error("statistics lost at shutdown", "err", err)
 		}
 	})
 }
 
-// flush adds the counts held in memory to the store. Counts it could not
-// write are held again for the next flush, as room allows.
+// flush adds the counts held in memory to the store. Counts the store
+// certainly did not write are held again for the next flush, as room
+// allows; counts it may have written (news.ErrOutcomeUnknown: the
+// connection broke while it committed) are dropped and logged, as adding
+// them again could count them twice -- a count missing is better than a
+// count doubled.
 func (in *insight) flush(ctx context.Context) error {
 	in.flushMu.Lock()
 	defer in.flushMu.Unlock()
@@ -124,6 +128,15 @@ func (in *insight) flush(ctx context.Context) error {
 			Impressions: t.impressions, Clicks: t.clicks})
 	}
 	err := in.stats.AddCounts(ctx, counts)
+	if errors.Is(err, news.ErrOutcomeUnknown) {
+		var impressions, clicks int64
+		for _, c := range counts {
+			impressions, clicks = impressions+c.Impressions, clicks+c.Clicks
+		}
+		in.s.log.Error("statistics dropped: the store may or may not have written them, and writing them again could count them twice",
+			"counts", len(counts), "impressions", impressions, "clicks", clicks, "err", err)
+		return err
+	}
 	if err != nil {
 		in.mu.Lock()
 		for k, t := range batch {

@@ -174,8 +174,8 @@ func TestBeaconFlush(t *testing.T) {
 	if imp, _ := ta.totals(t, ""); imp != 3 {
 		t.Errorf("after the second node closed: %d impressions, want 1 + 2", imp)
 	}
-	counts, err := a.Store.Counts(context.Background(), news.StatsQuery{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)})
+	counts, err := a.Store.Series(context.Background(), news.StatsQuery{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)})
 	if err != nil || len(counts) != 1 || counts[0].Impressions != 3 || counts[0].Partner != news.DirectPartner {
-		t.Errorf("stored: got %+v, %v; want one row of 3 direct impressions", counts, err)
+		t.Errorf("stored: got %+v, %v; want one hour of 3 direct impressions", counts, err)
 	}
 }

@@ -105,10 +105,13 @@ func (s *Server) handleCreatePartner(w http.ResponseWriter, r *http.Request) err
 	if err := decodeBody(w, r, &in); err != nil {
 		return err
 	}
-	partner, err := AddPartner(r.Context(), s.partners.store, s.accounts, in.Name, in.Origins, p.name)
+	partner, err := createPartner(r.Context(), s.partners.store, in.Name, in.Origins)
 	if err != nil {
 		return err
 	}
+	// The partner exists: its key, shown this once, goes to the admin even
+	// when the audit log cannot take the entry, which is logged instead.
+	s.record(news.AuditEntry{User: p.name, Action: news.ActionPartnerAdd, Title: "partner " + partner.Name})
 	s.partners.reload(r.Context())
 	s.writePrivate(w, http.StatusCreated, partner)
 	return nil
@@ -152,8 +155,18 @@ func (s *Server) handleRevokePartner(w http.ResponseWriter, r *http.Request) err
 func NewPartnerKey() string { return news.PartnerKeyPrefix + rand.Text() }
 
 // AddPartner creates a partner with a new key and its origins, and records
-// it in the audit log of acc (if any) as done by by.
+// it in the audit log of acc (if any) as done by by. A partner created
+// whose audit entry failed is returned with the audit log's error.
 func AddPartner(ctx context.Context, store news.Partners, acc news.Accounts, name string, origins []string, by string) (news.Partner, error) {
+	p, err := createPartner(ctx, store, name, origins)
+	if err != nil {
+		return news.Partner{}, err
+	}
+	return p, RecordAudit(acc, news.AuditEntry{User: by, Action: news.ActionPartnerAdd, Title: "partner " + name})
+}
+
+// createPartner creates a partner with a new key and its origins.
+func createPartner(ctx context.Context, store news.Partners, name string, origins []string) (news.Partner, error) {
 	if err := news.ValidatePartnerName(name); err != nil {
 		return news.Partner{}, err
 	}
@@ -165,7 +178,7 @@ func AddPartner(ctx context.Context, store news.Partners, acc news.Accounts, nam
 	if err := store.CreatePartner(ctx, p); err != nil {
 		return news.Partner{}, err
 	}
-	return p, RecordAudit(acc, news.AuditEntry{User: by, Action: news.ActionPartnerAdd, Title: "partner " + name})
+	return p, nil
 }
 
 // RevokePartner revokes a partner's key for good, and records it in the

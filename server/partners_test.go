@@ -192,3 +192,31 @@ func TestEmbedPartner(t *testing.T) {
 		})
 	}
 }
+
+// failingAudit is an audit log that cannot take entries.
+type failingAudit struct{ news.Accounts }
+
+func (failingAudit) AppendAudit(context.Context, news.AuditEntry) error {
+	return &news.Error{Code: news.EUnavailable, Message: "the article store cannot accept writes: the disk is full"}
+}
+
+// TestPartnerAddAuditFails: a partner created whose audit entry cannot be
+// written is still answered with its key, which is shown this once; the
+// failure goes to the server's log.
+func TestPartnerAddAuditFails(t *testing.T) {
+	logs := &logLines{}
+	ts := newTestServer(t, logTo(logs), func(o *server.Options) { o.Accounts = failingAudit{o.Store.(news.Accounts)} })
+	r := ts.do(t, "POST", "/api/partners", []byte(`{"name":"gazette","origins":["https://gazette.example"]}`), auth)
+	wantStatus(t, r, http.StatusCreated)
+	p := decode[news.Partner](t, r.Body)
+	if p.Name != "gazette" || !news.ValidPartnerKey(p.Key) {
+		t.Fatalf("created: got %+v, want the gazette with its key", p)
+	}
+	list := decode[map[string][]news.Partner](t, ts.get(t, "/api/partners", auth).Body)["partners"]
+	if len(list) != 1 || list[0].Key != p.Key {
+		t.Errorf("list: got %+v, want the gazette with the key answered", list)
+	}
+	if logs.count("audit entry not written") != 1 {
+		t.Errorf("the audit log's failure is not logged")
+	}
+}

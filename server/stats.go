@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -78,66 +79,65 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 		return news.FieldError("from", "must be before to, and at most %d days before it", int(news.MaxStatsRange/(24*time.Hour)))
 	}
 	// An editor sees the clicks on the articles the audit log says they
-	// published; an admin sees everything.
+	// published (the store joins its audit log); an admin sees everything.
+	q.Bucket = bucket
 	if p.role != news.RoleAdmin {
-		own, err := s.insight.stats.PublishedBy(r.Context(), p.name)
-		if err != nil {
-			return err
+		if q.Article != "" {
+			own, err := s.insight.stats.PublishedBy(r.Context(), p.name)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(own, q.Article) {
+				return news.Errorf(news.EForbidden, "an editor sees the statistics of the articles they published only")
+			}
 		}
-		if q.Article != "" && !slices.Contains(own, q.Article) {
-			return news.Errorf(news.EForbidden, "an editor sees the statistics of the articles they published only")
-		}
-		q.Articles = own
+		q.Editor = p.name
 	}
-	counts, err := s.insight.stats.Counts(r.Context(), q)
+	rep, err := s.report(r.Context(), by, q)
 	if err != nil {
 		return err
 	}
-	s.writePrivate(w, http.StatusOK, s.report(r, by, bucket, q, counts))
+	s.writePrivate(w, http.StatusOK, rep)
 	return nil
 }
 
-// report sums counts into a series per partner and the top articles.
-func (s *Server) report(r *http.Request, by string, bucket time.Duration, q news.StatsQuery, counts []news.Count) news.StatsReport {
+// report asks the store for the sums of q per bucket and partner and for the
+// most clicked articles, and makes the report of them: what it holds is
+// bounded by the buckets, partners and maxTopArticles, not by the counts
+// stored.
+func (s *Server) report(ctx context.Context, by string, q news.StatsQuery) (news.StatsReport, error) {
 	rep := news.StatsReport{By: by, From: q.From, To: q.To, Series: []news.StatsSeries{}, Articles: []news.StatsArticle{}}
+	sums, err := s.insight.stats.Series(ctx, q)
+	if err != nil {
+		return rep, err
+	}
 	series := map[string]*news.StatsSeries{}
-	clicks := map[string]int64{}
-	for _, c := range counts {
+	for _, c := range sums {
 		sr := series[c.Partner]
 		if sr == nil {
-			sr = &news.StatsSeries{Partner: c.Partner}
+			sr = &news.StatsSeries{Partner: c.Partner, Points: []news.StatsPoint{}}
 			series[c.Partner] = sr
 		}
-		at := c.Hour.Truncate(bucket)
-		if n := len(sr.Points); n == 0 || !sr.Points[n-1].At.Equal(at) {
-			sr.Points = append(sr.Points, news.StatsPoint{At: at})
-		}
-		pt := &sr.Points[len(sr.Points)-1]
-		pt.Impressions += c.Impressions
-		pt.Clicks += c.Clicks
+		sr.Points = append(sr.Points, news.StatsPoint{At: c.Hour, Impressions: c.Impressions, Clicks: c.Clicks})
 		sr.Impressions += c.Impressions
 		sr.Clicks += c.Clicks
 		rep.Impressions += c.Impressions
 		rep.Clicks += c.Clicks
-		if c.Article != "" {
-			clicks[c.Article] += c.Clicks
-		}
 	}
 	for _, sr := range series {
+		slices.SortStableFunc(sr.Points, func(a, b news.StatsPoint) int { return a.At.Compare(b.At) })
 		rep.Series = append(rep.Series, *sr)
 	}
 	slices.SortFunc(rep.Series, func(a, b news.StatsSeries) int { return strings.Compare(a.Partner, b.Partner) })
-	for id, n := range clicks {
-		rep.Articles = append(rep.Articles, news.StatsArticle{ID: id, Clicks: n})
+	top, err := s.insight.stats.TopArticles(ctx, q, maxTopArticles)
+	if err != nil {
+		return rep, err
 	}
-	slices.SortFunc(rep.Articles, func(a, b news.StatsArticle) int {
-		return cmp.Or(cmp.Compare(b.Clicks, a.Clicks), strings.Compare(a.ID, b.ID))
-	})
-	rep.Articles = rep.Articles[:min(len(rep.Articles), maxTopArticles)]
+	rep.Articles = append(rep.Articles, top[:min(len(top), maxTopArticles)]...)
 	for i := range rep.Articles {
-		if a, err := s.store.Article(r.Context(), rep.Articles[i].ID); err == nil {
+		if a, err := s.store.Article(ctx, rep.Articles[i].ID); err == nil {
 			rep.Articles[i].Title = a.Title
 		}
 	}
-	return rep
+	return rep, nil
 }

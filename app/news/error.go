@@ -44,6 +44,22 @@ func FieldError(field, format string, args ...any) *Error {
 	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// ErrOutcomeUnknown marks the error of a write whose outcome is unknown:
+// the store lost the database while committing, so the write may or may
+// not have taken effect. A caller must not retry such a write blindly (a
+// retried addition could count twice); errors.Is finds it under the
+// error's *Error, which still says what the client is told.
+// (A value of a type of its own, not errors.New: the widget's wasm carries
+// this package, and a package variable set by a call costs it start-up
+// code for an error it never sees.)
+var ErrOutcomeUnknown error = outcomeUnknown{}
+
+type outcomeUnknown struct{}
+
+func (outcomeUnknown) Error() string {
+	return "the outcome of the write is unknown: it may have been committed"
+}
+
 // ErrorCode returns the code of err if it is or wraps an *Error, else EInternal.
 func ErrorCode(err error) string {
 	var e *Error

@@ -19,25 +19,46 @@ type Count struct {
 }
 
 // StatsQuery selects counts: from (inclusive) to (exclusive) hours, of one
-// partner ("" any) and one article ("" any); Articles, when not nil,
-// narrows the counts to clicks on those articles (an editor's own).
+// partner ("" any) and one article ("" any); Editor, when not "", narrows
+// the counts to clicks on the articles the audit log says Editor published
+// (the store joins its audit log: no list of ids goes with the query).
+// Bucket is the span of one point of a series: an hour (0) or a UTC day
+// (24 h); a bucket starts at a multiple of its span since the Unix epoch.
 type StatsQuery struct {
 	From, To time.Time
 	Partner  string
 	Article  string
-	Articles []string
+	Editor   string
+	Bucket   time.Duration
+}
+
+// StatsBucket returns the span of q's buckets: time.Hour unless q asks for
+// days.
+func (q StatsQuery) StatsBucket() time.Duration {
+	if q.Bucket >= 24*time.Hour {
+		return 24 * time.Hour
+	}
+	return time.Hour
 }
 
 // MaxStatsRange is the longest span one statistics query may cover.
 const MaxStatsRange = 366 * 24 * time.Hour
 
-// Stats keeps the aggregated impressions and clicks.
+// Stats keeps the aggregated impressions and clicks. Its queries aggregate
+// where the counts are kept: what they return is bounded by the buckets and
+// partners of a report, never by the rows stored.
 type Stats interface {
 	// AddCounts adds counts to those stored for the same hour, partner and
 	// article (several nodes add theirs; none overwrites another's).
 	AddCounts(ctx context.Context, counts []Count) error
-	// Counts returns the stored counts q selects, oldest hour first.
-	Counts(ctx context.Context, q StatsQuery) ([]Count, error)
+	// Series returns the sums of the counts q selects per bucket
+	// (q.StatsBucket) and partner, by partner then oldest bucket first:
+	// Hour is the bucket's start and Article is "". Buckets without a
+	// count are left out.
+	Series(ctx context.Context, q StatsQuery) ([]Count, error)
+	// TopArticles returns the at most limit articles (Title "") with the
+	// most clicks among the counts q selects, most first, then by id.
+	TopArticles(ctx context.Context, q StatsQuery, limit int) ([]StatsArticle, error)
 	// PublishedBy lists the ids of the articles the audit log says user
 	// published.
 	PublishedBy(ctx context.Context, user string) ([]string, error)

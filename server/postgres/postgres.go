@@ -557,8 +557,29 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		if err != nil && !committing && attempt < attempts && connectionLost(err) && ctx.Err() == nil {
 			continue
 		}
+		if err != nil && committing && commitUnknown(err) {
+			// never retried, here or by the caller: it may have committed
+			return fmt.Errorf("%w: %w", news.ErrOutcomeUnknown, writeError(err))
+		}
 		return writeError(err)
 	}
+}
+
+// commitUnknown reports whether a failed commit may have taken effect all
+// the same: the connection broke or the server went away while it ran. A
+// commit that was never sent, or that the server refused and said why (a
+// serialization failure, a deferred constraint), changed nothing.
+func commitUnknown(err error) bool {
+	if errors.Is(err, pgx.ErrTxCommitRollback) || pgconn.SafeToRetry(err) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// a connection failure or an ended backend (class 57: a shutdown, a
+		// termination, a cancel) may come after the commit record is written
+		return sqlClass(pgErr.Code) == "08" || sqlClass(pgErr.Code) == "57"
+	}
+	return true
 }
 
 // writeOnce runs fn in a transaction, reporting whether a failure came at

@@ -62,31 +62,72 @@ func (s *Store) AddCounts(ctx context.Context, counts []news.Count) error {
 	})
 }
 
-// Counts returns the stored counts q selects, oldest hour first.
-func (s *Store) Counts(ctx context.Context, q news.StatsQuery) ([]news.Count, error) {
-	if !storable(q.Partner) || !storable(q.Article) {
+// statsWhere selects the rows of q, whose values are the arguments $1 to
+// $6 (statsArgs). An editor's counts ($5 not empty) are the clicks on the
+// articles the audit log says they published: a semi-join on the audit
+// table, not a list of ids.
+const statsWhere = `hour >= $1 AND hour < $2 AND ($3 = '' OR partner = $3) AND ($4 = '' OR article = $4)
+	AND ($5 = '' OR (article != '' AND article IN (SELECT article_id COLLATE "C" FROM audit
+		WHERE user_name = $5 AND action = $6 AND article_id != '')))`
+
+func statsArgs(q news.StatsQuery) []any {
+	return []any{q.From.Unix(), q.To.Unix(), q.Partner, q.Article, q.Editor, news.ActionPublish}
+}
+
+// Series returns the sums of the counts q selects per bucket and partner,
+// by partner then oldest bucket first.
+func (s *Store) Series(ctx context.Context, q news.StatsQuery) ([]news.Count, error) {
+	if !storable(q.Partner) || !storable(q.Article) || !storable(q.Editor) {
 		return []news.Count{}, nil
 	}
 	var list []news.Count
 	err := s.read(ctx, func() error {
-		rows, err := s.pool.Query(ctx, `SELECT hour, partner, article, impressions, clicks FROM stats
-			WHERE hour >= $1 AND hour < $2 AND ($3 = '' OR partner = $3) AND ($4 = '' OR article = $4)
-			AND ($5::text[] IS NULL OR (article != '' AND article = ANY ($5::text[])))
-			ORDER BY hour, partner, article`, q.From.Unix(), q.To.Unix(), q.Partner, q.Article, q.Articles)
+		// the bucket's start, rounding down also before the epoch
+		rows, err := s.pool.Query(ctx, `SELECT hour - ((hour % $7) + $7) % $7 AS bucket, partner,
+				SUM(impressions)::bigint, SUM(clicks)::bigint
+			FROM stats WHERE `+statsWhere+`
+			GROUP BY bucket, partner ORDER BY partner, bucket`,
+			append(statsArgs(q), int64(q.StatsBucket()/time.Second))...)
 		if err != nil {
 			return err
 		}
 		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (news.Count, error) {
 			var c news.Count
-			var hour int64
-			err := r.Scan(&hour, &c.Partner, &c.Article, &c.Impressions, &c.Clicks)
-			c.Hour = time.Unix(hour, 0).UTC()
+			var at int64
+			err := r.Scan(&at, &c.Partner, &c.Impressions, &c.Clicks)
+			c.Hour = time.Unix(at, 0).UTC()
 			return c, err
 		})
 		return err
 	})
 	if list == nil && err == nil {
 		list = []news.Count{}
+	}
+	return list, err
+}
+
+// TopArticles returns the at most limit articles with the most clicks among
+// the counts q selects, most first, then by id.
+func (s *Store) TopArticles(ctx context.Context, q news.StatsQuery, limit int) ([]news.StatsArticle, error) {
+	if limit <= 0 || !storable(q.Partner) || !storable(q.Article) || !storable(q.Editor) {
+		return []news.StatsArticle{}, nil
+	}
+	var list []news.StatsArticle
+	err := s.read(ctx, func() error {
+		rows, err := s.pool.Query(ctx, `SELECT article, SUM(clicks)::bigint AS n FROM stats
+			WHERE `+statsWhere+` AND article != ''
+			GROUP BY article ORDER BY n DESC, article LIMIT $7`, append(statsArgs(q), limit)...)
+		if err != nil {
+			return err
+		}
+		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (news.StatsArticle, error) {
+			var a news.StatsArticle
+			return a, r.Scan(&a.ID, &a.Clicks)
+		})
+		return err
+	})
+	if list == nil && err == nil {
+		list = []news.StatsArticle{}
 	}
 	return list, err
 }

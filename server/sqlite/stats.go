@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -45,8 +46,10 @@ func (s *Store) AddCounts(ctx context.Context, counts []news.Count) error {
 	})
 }
 
-// Counts returns the stored counts q selects, oldest hour first.
-func (s *Store) Counts(ctx context.Context, q news.StatsQuery) ([]news.Count, error) {
+// statsWhere returns the conditions and arguments that select the rows q
+// selects. An editor's counts are the clicks on the articles the audit log
+// says they published: a semi-join on the audit table, not a list of ids.
+func statsWhere(q news.StatsQuery) (string, []any) {
 	where := []string{`hour >= ?`, `hour < ?`}
 	args := []any{q.From.Unix(), q.To.Unix()}
 	if q.Partner != "" {
@@ -55,15 +58,23 @@ func (s *Store) Counts(ctx context.Context, q news.StatsQuery) ([]news.Count, er
 	if q.Article != "" {
 		where, args = append(where, `article = ?`), append(args, q.Article)
 	}
-	if q.Articles != nil {
-		in := `article IN (''` + strings.Repeat(`, ?`, len(q.Articles)) + `)`
-		where = append(where, `article != ''`, in)
-		for _, a := range q.Articles {
-			args = append(args, a)
-		}
+	if q.Editor != "" {
+		where = append(where, `article != ''`, `article IN (SELECT article_id FROM audit
+			WHERE user_name = ? AND action = ? AND article_id != '')`)
+		args = append(args, q.Editor, news.ActionPublish)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT hour, partner, article, impressions, clicks FROM stats WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY hour, partner, article`, args...)
+	return strings.Join(where, " AND "), args
+}
+
+// Series returns the sums of the counts q selects per bucket and partner,
+// by partner then oldest bucket first.
+func (s *Store) Series(ctx context.Context, q news.StatsQuery) ([]news.Count, error) {
+	where, args := statsWhere(q)
+	span := int64(q.StatsBucket() / time.Second)
+	// the bucket's start, rounding down also before the epoch
+	bucket := fmt.Sprintf(`(hour - ((hour %% %[1]d) + %[1]d) %% %[1]d)`, span)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+bucket+` AS bucket, partner, SUM(impressions), SUM(clicks) FROM stats
+		WHERE `+where+` GROUP BY bucket, partner ORDER BY partner, bucket`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +82,36 @@ func (s *Store) Counts(ctx context.Context, q news.StatsQuery) ([]news.Count, er
 	list := []news.Count{}
 	for rows.Next() {
 		var c news.Count
-		var hour int64
-		if err := rows.Scan(&hour, &c.Partner, &c.Article, &c.Impressions, &c.Clicks); err != nil {
+		var at int64
+		if err := rows.Scan(&at, &c.Partner, &c.Impressions, &c.Clicks); err != nil {
 			return nil, err
 		}
-		c.Hour = time.Unix(hour, 0).UTC()
+		c.Hour = time.Unix(at, 0).UTC()
 		list = append(list, c)
+	}
+	return list, rows.Err()
+}
+
+// TopArticles returns the at most limit articles with the most clicks among
+// the counts q selects, most first, then by id.
+func (s *Store) TopArticles(ctx context.Context, q news.StatsQuery, limit int) ([]news.StatsArticle, error) {
+	list := []news.StatsArticle{}
+	if limit <= 0 {
+		return list, nil
+	}
+	where, args := statsWhere(q)
+	rows, err := s.r.QueryContext(ctx, `SELECT article, SUM(clicks) AS n FROM stats
+		WHERE `+where+` AND article != '' GROUP BY article ORDER BY n DESC, article LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a news.StatsArticle
+		if err := rows.Scan(&a.ID, &a.Clicks); err != nil {
+			return nil, err
+		}
+		list = append(list, a)
 	}
 	return list, rows.Err()
 }
