@@ -79,9 +79,28 @@ func text(x, y float64, anchor, s string) app.HTMLElem {
 	return svg("text").Attr("x", num(x)).Attr("y", num(y)).Attr("text-anchor", anchor).Text(s)
 }
 
-// line is an SVG line from x1, y1 to x2, y2 of a class.
-func line(x1, y1, x2, y2 float64, class string) app.HTMLElem {
-	return svg("line").Attr("x1", num(x1)).Attr("y1", num(y1)).Attr("x2", num(x2)).Attr("y2", num(y2)).Class(class)
+// line is a grid line from x1, y1 to x2, y2.
+func line(x1, y1, x2, y2 float64) app.HTMLElem {
+	return styled(svg("line").Attr("x1", num(x1)).Attr("y1", num(y1)).Attr("x2", num(x2)).Attr("y2", num(y2)), "nw-chart-grid")
+}
+
+// svgStyles are the styles of the SVG shapes' classes. go-app sets an
+// element's class through its className property, which an SVG element
+// does not take (it is an SVGAnimatedString): in the browser an SVG shape
+// has no class, so the shapes carry their styles inline too; the class
+// stays for the server's rendering and for CSS that can use it.
+var svgStyles = map[string][][2]string{
+	"nw-chart-grid": {{"stroke", "var(--chart-grid)"}, {"stroke-width", "1"}},
+	"nw-chart-line": {{"fill", "none"}, {"stroke-width", "2"}, {"stroke-linejoin", "round"}, {"stroke-linecap", "round"}},
+}
+
+// styled gives an SVG shape a class of svgStyles and its styles inline.
+func styled(e app.HTMLElem, class string) app.HTMLElem {
+	e = e.Class(class)
+	for _, kv := range svgStyles[class] {
+		e = e.Style(kv[0], kv[1])
+	}
+	return e
 }
 
 // num prints a coordinate with at most one decimal.

@@ -130,6 +130,17 @@ func TestTimeline(t *testing.T) {
 		if style := attr(l, "style"); !strings.Contains(style, "var(--chart-"+strconv.Itoa(i+1)+")") {
 			t.Errorf("line %d: style %q, want its colour from a CSS variable", i, style)
 		}
+		// In the browser go-app gives an SVG element no class (it sets
+		// className, which SVG does not take): a line is styled inline,
+		// else it is drawn filled, black.
+		if style := attr(l, "style"); !strings.Contains(style, "fill:none") || !strings.Contains(style, "stroke-width:2") {
+			t.Errorf("line %d: style %q, want fill:none and stroke-width:2 inline", i, style)
+		}
+	}
+	for _, g := range els["line"] {
+		if style := attr(g, "style"); !strings.Contains(style, "stroke:var(--chart-grid)") {
+			t.Errorf("grid line: style %q, want its stroke inline", style)
+		}
 	}
 	if attr(lines[1], "stroke-dasharray") == "" {
 		t.Error("the second line is not dashed: lines differ by colour alone")

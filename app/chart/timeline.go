@@ -105,7 +105,7 @@ func (t *Timeline) Render() app.UI {
 	var body []app.UI
 	body = append(body, svg("title").ID(id+"-svg-title").Text(t.Title), svg("desc").ID(id+"-desc").Text(t.describe(buckets, vals, totals)))
 	for v := int64(0); v <= top; v += step { // the value axis: grid lines and labels
-		body = append(body, line(tlLeft, y(v), tlWidth-tlRight, y(v), "nw-chart-grid"), text(tlLeft-4, y(v)+4, "end", Count(v)))
+		body = append(body, line(tlLeft, y(v), tlWidth-tlRight, y(v)), text(tlLeft-4, y(v)+4, "end", Count(v)))
 	}
 	layout := t.timeLayout()
 	for k := 0; k < tlXTicks; k++ { // the time axis
@@ -124,7 +124,7 @@ func (t *Timeline) Render() app.UI {
 		for i, v := range vals[s] {
 			pts[i] = num(x(i)) + "," + num(y(v))
 		}
-		el := svg("polyline").Class("nw-chart-line").Attr("points", strings.Join(pts, " ")).
+		el := styled(svg("polyline"), "nw-chart-line").Attr("points", strings.Join(pts, " ")).
 			Style("stroke", colour(s))
 		if d := dash(s); d != "" {
 			el = el.Attr("stroke-dasharray", d)

@@ -48,7 +48,15 @@ type Console struct {
 
 	reloading, reloadAgain bool
 	stop                   func()
+
+	view string // viewArticles or viewStats
 }
+
+// The console's views, which its navigation switches between.
+const (
+	viewArticles = ""
+	viewStats    = "stats"
+)
 
 // filter is what the list shows.
 type filter struct {
@@ -155,7 +163,7 @@ func (c *Console) reload(ctx app.Context) {
 			case err != nil:
 				c.status = "The server cannot be reached; retrying when it is back."
 			case status == 401 || status == 403:
-				c.user = User{}
+				c.user, c.view = User{}, viewArticles
 			case status == 200:
 				var l Listing
 				if json.Unmarshal(body, &l) == nil {
@@ -190,7 +198,10 @@ func (c *Console) loaded(l Listing) {
 	c.changed = true // deleted meanwhile
 }
 
-// Render draws the sign-in form or the newsroom.
+// Render draws the sign-in form or the newsroom: the articles (the list,
+// the form and its preview) or the statistics. The articles stay in the
+// page while the statistics are shown, hidden, so that a draft being typed
+// survives a look at the numbers.
 func (c *Console) Render() app.UI {
 	root := app.Elem("div").ID("newsroom").Class("nr")
 	if c.ready {
@@ -199,22 +210,31 @@ func (c *Console) Render() app.UI {
 	if c.user.Name == "" {
 		return root.Body(c.renderHeader(), c.renderSignIn())
 	}
+	stats := c.view == viewStats
 	return root.Body(
-		app.Elem("a").Class("nr-skip").Attr("href", "#nr-form").Text("Skip to the form"),
+		when(!stats, func() app.UI { return app.Elem("a").Class("nr-skip").Attr("href", "#nr-form").Text("Skip to the form") }),
 		c.renderHeader(),
-		app.Elem("main").Class("nr-main").Body(
+		app.Elem("main").Class("nr-main").Attr("hidden", stats).Body(
 			c.renderList(),
 			c.renderEditor(),
 		),
+		when(stats, func() app.UI {
+			return app.Elem("main").Class("nr-stats-main").Body(newStats(c.api, c.user.Role == news.RoleAdmin, c.sessionEnded))
+		}),
 		app.Elem("p").Class("nr-sr").Attr("role", "status").Text(c.status),
 	)
 }
 
-// renderHeader is the bar with the console's name and, signed in, who is.
+// renderHeader is the bar with the console's name and, signed in, its
+// navigation and who is signed in.
 func (c *Console) renderHeader() app.UI {
 	return app.Elem("header").Class("nr-header").Body(
 		app.Elem("h1").Text("Newsroom"),
 		app.If(c.user.Name != "",
+			app.Elem("nav").Class("nr-nav").Aria("label", "Newsroom").Body(
+				c.navButton(viewArticles, "Articles"),
+				c.navButton(viewStats, "Statistics"),
+			),
 			app.Elem("div").Class("nr-who").Body(
 				app.Elem("span").Text(c.user.Name+" · "+string(c.user.Role)),
 				app.Elem("button").Attr("type", "button").Class("nr-quiet").OnClick(c.onSignOut).Text("Sign out"),
@@ -223,11 +243,40 @@ func (c *Console) renderHeader() app.UI {
 	)
 }
 
+// navButton switches to a view; the current one says so.
+func (c *Console) navButton(view, label string) app.UI {
+	return app.Elem("button").Attr("type", "button").Class("nr-tab").
+		Aria("current", cond(c.view == view, "page")).
+		OnClick(func(ctx app.Context, e app.Event) { c.show(view) }, view).Text(label)
+}
+
+// show switches to a view.
+func (c *Console) show(view string) {
+	if view == c.view {
+		return
+	}
+	c.view = view
+	if view == viewStats {
+		c.status = "Statistics."
+	} else {
+		c.status = "Articles."
+	}
+}
+
+// sessionEnded is the statistics' word that the session ended: back to
+// the sign-in form.
+func (c *Console) sessionEnded() {
+	c.dispatch(func(app.Context) {
+		c.user, c.view = User{}, viewArticles
+		c.signError = "Your session has ended; sign in again."
+	})
+}
+
 // onSignOut ends the session.
 func (c *Console) onSignOut(ctx app.Context, e app.Event) {
 	c.api.Do("DELETE", "/api/session", nil, func(int, []byte, error) {
 		c.dispatch(func(app.Context) {
-			c.user, c.articles, c.errs = User{}, nil, nil
+			c.user, c.articles, c.errs, c.view = User{}, nil, nil, viewArticles
 			c.load(draft{})
 			c.signName, c.signPassword, c.signError = "", "", ""
 		})
@@ -268,7 +317,7 @@ func (c *Console) handleFailure(status int, body []byte, err error) {
 		return
 	}
 	if status == 401 {
-		c.user = User{}
+		c.user, c.view = User{}, viewArticles
 		c.signError = "Your session has ended; sign in again."
 		return
 	}

@@ -8,11 +8,12 @@ import (
 	"log/slog"
 	"strings"
 
+	"newswidget/app/chart"
 	"newswidget/web"
 )
 
 // Newsroom names the console's assets (GET /newsroom), each served under a
-// content-hashed, immutable path: its styles, its boot script and its own
+// content-hashed, immutable path: its styles (with app/chart's), its boot script and its own
 // wasm (web/dist/newsroom.wasm), which the widget's bundle does not carry.
 type Newsroom struct {
 	CSS     string // hashed path of web/newsroom.css
@@ -28,6 +29,9 @@ func (s *Set) loadNewsroom(log *slog.Logger, execPath string) error {
 	if !ok {
 		return fmt.Errorf("web/newsroom.css is missing")
 	}
+	// The statistics' charts carry their styles in Go (app/chart): one
+	// stylesheet holds both, so the console loads one file.
+	css = append(append(css, '\n'), chart.CSS...)
 	a, err := NewAsset("/web/newsroom.css", "text/css; charset=utf-8", CacheImmutable, css)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"newswidget/server"
@@ -246,6 +247,19 @@ func publishPut(t *testing.T, ws *widgetServer, id string, body map[string]any) 
 	}
 }
 
+// overflowJS says what sticks out sideways, "" when nothing does: the page
+// must not scroll sideways, nothing may stick out at the right edge (the
+// ticker's moving track aside, which its viewport clips), and no control
+// may stick out of its card.
+const overflowJS = `(function(){var s=document.scrollingElement;if(s.scrollWidth>innerWidth)return "page "+s.scrollWidth+" > "+innerWidth;
+	var name=function(e){return (e.id||e.getAttribute("name")||e.className||e.tagName)+" right "+Math.round(e.getBoundingClientRect().right)};
+	var bad=Array.from(document.querySelectorAll("body *")).filter(function(e){var r=e.getBoundingClientRect();
+		return r.width>0&&r.right>innerWidth+0.5&&!e.closest(".nw-viewport,.nr-sr,.nr-skip,.nw-sr")});
+	var cut=Array.from(document.querySelectorAll("input,select,textarea,button,iframe")).filter(function(e){
+		var c=e.parentElement&&e.parentElement.closest("form,section,pre");if(!c)return false;
+		var r=e.getBoundingClientRect(),p=c.getBoundingClientRect();return r.width>0&&(r.right>p.right+0.5||r.left<p.left-0.5)});
+	return bad.slice(0,5).map(name).concat(cut.slice(0,5).map(function(e){return name(e)+" out of its card"})).join(", ")})()`
+
 // TestNoHorizontalOverflow: neither the configurator nor the newsroom
 // (signed out and in) scrolls sideways on a 390 px phone or at 1280 px,
 // and nothing in them is cut off at the right edge.
@@ -253,17 +267,6 @@ func TestNoHorizontalOverflow(t *testing.T) {
 	ws := startWidgetServer(t, "", "")
 	addEditor(t, ws)
 	b := newBrowser(t)
-	// The page must not scroll sideways, nothing may stick out at the
-	// right edge (the ticker's moving track aside, which its viewport
-	// clips), and no control may stick out of its card.
-	overflow := `(function(){var s=document.scrollingElement;if(s.scrollWidth>innerWidth)return "page "+s.scrollWidth+" > "+innerWidth;
-		var name=function(e){return (e.id||e.getAttribute("name")||e.className||e.tagName)+" right "+Math.round(e.getBoundingClientRect().right)};
-		var bad=Array.from(document.querySelectorAll("body *")).filter(function(e){var r=e.getBoundingClientRect();
-			return r.width>0&&r.right>innerWidth+0.5&&!e.closest(".nw-viewport,.nr-sr,.nr-skip,.nw-sr")});
-		var cut=Array.from(document.querySelectorAll("input,select,textarea,button,iframe")).filter(function(e){
-			var c=e.parentElement&&e.parentElement.closest("form,section,pre");if(!c)return false;
-			var r=e.getBoundingClientRect(),p=c.getBoundingClientRect();return r.width>0&&(r.right>p.right+0.5||r.left<p.left-0.5)});
-		return bad.slice(0,5).map(name).concat(cut.slice(0,5).map(function(e){return name(e)+" out of its card"})).join(", ")})()`
 	for _, width := range []int64{390, 1280} {
 		t.Run("configurator/"+strconv.FormatInt(width, 10), func(t *testing.T) {
 			ctx, cancel := chromedp.NewContext(b.ctx)
@@ -273,7 +276,7 @@ func TestNoHorizontalOverflow(t *testing.T) {
 			}
 			waitJS(t, ctx, `document.querySelector("#preview iframe") && document.querySelector("#preview iframe").offsetHeight > 100`, 15*time.Second)
 			var got string
-			eval(t, ctx, overflow, &got)
+			eval(t, ctx, overflowJS, &got)
 			if got != "" {
 				t.Errorf("at %d px: %s", width, got)
 			}
@@ -292,7 +295,7 @@ func TestNoHorizontalOverflow(t *testing.T) {
 					waitJS(t, nr, `nr.button("Save")`, 5*time.Second)
 				}
 				var got string
-				eval(t, nr, overflow, &got)
+				eval(t, nr, overflowJS, &got)
 				if got != "" {
 					t.Errorf("at %d px, %s: %s", width, step, got)
 				}
@@ -438,5 +441,177 @@ func TestNewsroomKeyboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, nr, `!nr.button("Confirm delete") && document.activeElement === nr.button("Delete")`, 5*time.Second)
+	b.noPageErrors(t)
+}
+
+// The newsroom's admin, who sees every statistic.
+const (
+	adminName     = "chief"
+	adminPassword = "staple-battery-horse-correct"
+)
+
+// postBeacon sends POST /api/beacon as a widget's frame in a reader's
+// browser does (web/beacon.js): same origin, a browser's User-Agent.
+func postBeacon(t *testing.T, ws *widgetServer, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ws.URL+"/api/beacon", strings.NewReader(body))
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36")
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /api/beacon %s: %d", body, resp.StatusCode)
+	}
+}
+
+// TestNewsroomStatistics: an admin opens Statistics from the navigation
+// and sees, first, that nothing is counted yet; then, after beacons from
+// the direct widget and a partner's, the SVG charts of impressions and
+// clicks per partner and the most clicked articles with those numbers, by
+// hour and by day, with nothing wider than a 390 px phone.
+func TestNewsroomStatistics(t *testing.T) {
+	ws := startWidgetServer(t, "", "", func(o *server.Options) { o.StatsFlush = time.Hour })
+	if _, _, err := server.AddUser(context.Background(), ws.ts.Store, adminName, "admin", adminPassword, "test"); err != nil {
+		t.Fatal(err)
+	}
+	key := addPartner(t, ws, "gazette", "https://gazette.example")
+	// The partner's widget is loaded once, as its page does: the server
+	// learns the key, and counts its beacons.
+	resp, err := http.Get(ws.URL + "/embed?partner=" + key + "&parent=https://gazette.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the partner's /embed: %d", resp.StatusCode)
+	}
+	b := newBrowser(t)
+	nr := openNewsroom(t, b, ws, 390)
+	eval(t, nr, `nr.set("Name", `+strconv.Quote(adminName)+`) && nr.set("Password", `+strconv.Quote(adminPassword)+`) && nr.press("Sign in")`, nil)
+	waitJS(t, nr, `document.querySelector(".nr-articles") && nr.button("Publish")`, 20*time.Second)
+
+	// Nothing counted yet: the view says so.
+	eval(t, nr, `nr.press("Statistics")`, nil)
+	waitJS(t, nr, `(document.getElementById("nr-stats-empty")||{textContent:""}).textContent.includes("No impressions or clicks yet")`, 10*time.Second)
+	var state struct {
+		Current      string
+		ArticlesGone bool
+	}
+	eval(t, nr, `({current: document.querySelector('.nr-nav [aria-current="page"]').textContent, articlesGone: document.querySelector("main.nr-main").offsetHeight == 0})`, &state)
+	if state.Current != "Statistics" || !state.ArticlesGone {
+		t.Errorf("in Statistics: navigation %+v", state)
+	}
+
+	// Readers: 3 direct impressions, 2 of the gazette's; the top article
+	// clicked twice on the gazette's page, the second once directly.
+	var list struct {
+		Articles []struct{ ID, Title string }
+	}
+	if err := json.Unmarshal([]byte(httpGet(t, ws.URL+"/api/articles?limit=2")), &list); err != nil || len(list.Articles) != 2 {
+		t.Fatalf("articles: %v %+v", err, list)
+	}
+	first, second := list.Articles[0], list.Articles[1]
+	for range 3 {
+		postBeacon(t, ws, `{"p":"","i":1,"c":[]}`)
+	}
+	postBeacon(t, ws, `{"p":"`+key+`","i":1,"c":["`+first.ID+`"]}`)
+	postBeacon(t, ws, `{"p":"`+key+`","i":1,"c":["`+first.ID+`"]}`)
+	postBeacon(t, ws, `{"p":"","i":0,"c":["`+second.ID+`"]}`)
+	if err := ws.srv.FlushStats(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	eval(t, nr, `nr.press("Refresh")`, nil)
+	figs := `document.querySelectorAll("#nr-stats figure.nw-chart svg[role=img]").length == 3`
+	waitJS(t, nr, figs+` && !document.getElementById("nr-stats-empty")`, 10*time.Second)
+	// rows reads a chart's table: its cells, row by row, without the time.
+	rows := func(id string) [][]string {
+		var out [][]string
+		eval(t, nr, `Array.from(document.querySelectorAll("#`+id+` tbody tr")).map(function(r){return Array.from(r.children).slice(1).map(function(c){return c.textContent.trim()})})`, &out)
+		return out
+	}
+	head := func(id string) []string {
+		var out []string
+		eval(t, nr, `Array.from(document.querySelectorAll("#`+id+` thead th")).map(function(c){return c.textContent.trim()})`, &out)
+		return out
+	}
+	check := func(per string) {
+		t.Helper()
+		imp, clk := "nw-chart-impressions-per-"+per, "nw-chart-clicks-per-"+per
+		if got := strings.Join(head(imp), "|"); got != "UTC|direct|gazette" {
+			t.Errorf("%s: columns %q, want UTC|direct|gazette", imp, got)
+		}
+		if got := rows(imp); len(got) != 1 || strings.Join(got[0], "|") != "3|2" {
+			t.Errorf("%s: rows %q, want one of 3|2", imp, got)
+		}
+		if got := rows(clk); len(got) != 1 || strings.Join(got[0], "|") != "1|2" {
+			t.Errorf("%s: rows %q, want one of 1|2", clk, got)
+		}
+		// a line per partner, drawn as a line (not a filled shape), over
+		// visible grid lines
+		var lines struct {
+			N                  int
+			Fill, Grid, Stroke string
+		}
+		eval(t, nr, `(function(){var l=document.querySelectorAll("#`+imp+` svg polyline"),g=document.querySelector("#`+imp+` svg line");
+			return {n:l.length,fill:getComputedStyle(l[0]).fill,stroke:getComputedStyle(l[0]).stroke,grid:getComputedStyle(g).stroke}})()`, &lines)
+		if lines.N != 2 || lines.Fill != "none" || lines.Stroke == "none" || lines.Grid == "none" {
+			t.Errorf("%s: %d lines, fill %q, stroke %q, grid %q; want one per partner, unfilled, stroked, on a grid", imp, lines.N, lines.Fill, lines.Stroke, lines.Grid)
+		}
+		var desc string
+		eval(t, nr, `document.querySelector("#`+imp+` svg desc").textContent`, &desc)
+		if !strings.Contains(desc, "direct 3 impressions") || !strings.Contains(desc, "gazette 2 impressions") {
+			t.Errorf("%s: description %q", imp, desc)
+		}
+		var top [][]string
+		eval(t, nr, `Array.from(document.querySelectorAll("#nw-chart-most-clicked-articles tbody tr")).map(function(r){return Array.from(r.children).map(function(c){return c.textContent.trim()})})`, &top)
+		want := [][]string{{first.Title, "2"}, {second.Title, "1"}}
+		if len(top) != 2 || top[0][0] != want[0][0] || top[0][1] != "2" || top[1][0] != want[1][0] || top[1][1] != "1" {
+			t.Errorf("most clicked: %q, want %q", top, want)
+		}
+		var bars int
+		eval(t, nr, `document.querySelectorAll("#nw-chart-most-clicked-articles svg rect").length`, &bars)
+		if bars != 2 {
+			t.Errorf("most clicked: %d bars, want 2", bars)
+		}
+		var totals []string
+		eval(t, nr, `Array.from(document.querySelectorAll(".nr-totals li")).map(function(e){return e.textContent})`, &totals)
+		if strings.Join(totals, "|") != "5 impressions|3 clicks" {
+			t.Errorf("totals %q, want 5 impressions and 3 clicks", totals)
+		}
+		// Every table open, nothing is wider than the phone.
+		eval(t, nr, `document.querySelectorAll("#nr-stats details").forEach(function(d){d.open=true}), true`, nil)
+		var got string
+		eval(t, nr, overflowJS, &got)
+		if got != "" {
+			t.Errorf("by %s at 390 px: %s", per, got)
+		}
+	}
+	check("hour")
+
+	// By day: the same numbers in a day's bucket.
+	eval(t, nr, `(function(e){e.value="day";e.dispatchEvent(new Event("change",{bubbles:true}));return true})(nr.field("Counts per"))`, nil)
+	waitJS(t, nr, `document.getElementById("nw-chart-impressions-per-day") && `+figs, 10*time.Second)
+	check("day")
+
+	// The charts take their palette from app/chart's CSS, light and dark.
+	for _, tc := range []struct{ scheme, want string }{{"light", "rgb(11, 87, 208)"}, {"dark", "rgb(138, 180, 248)"}} {
+		if err := chromedp.Run(nr, emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: tc.scheme}})); err != nil {
+			t.Fatal(err)
+		}
+		var stroke string
+		eval(t, nr, `getComputedStyle(document.querySelector("#nw-chart-impressions-per-day polyline")).stroke`, &stroke)
+		if stroke != tc.want {
+			t.Errorf("%s: the first line's colour is %q, want %s (chart.CSS)", tc.scheme, stroke, tc.want)
+		}
+	}
+
+	// Back to the articles.
+	eval(t, nr, `nr.press("Articles")`, nil)
+	waitJS(t, nr, `document.querySelector("main.nr-main").offsetHeight > 0 && !document.getElementById("nr-stats") && nr.button("Publish")`, 5*time.Second)
 	b.noPageErrors(t)
 }
