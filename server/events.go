@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		handedOver = true
-		s.streamConn(conn, sub, since, tell, release)
+		s.streamConn(conn, sub, since, tell, client, release)
 		return nil
 	}
 	// HTTP/2, or a writer that cannot be taken over: the stream stays in
@@ -163,7 +164,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	defer s.hub.Unsubscribe(sub)
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
-	s.stream(r.Context(), sub, since, tell, func(b []byte) bool {
+	s.stream(r.Context(), sub, since, tell, client, func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if _, err := w.Write(b); err != nil {
 			return false
@@ -222,7 +223,7 @@ func (s *Server) hijackStream(w http.ResponseWriter, r *http.Request) (conn net.
 // afterwards. The replay's store reads grow the stack they run on, which
 // an idle stream would keep to the end (7.7 KiB a stream); a goroutine
 // started after them waits on the smallest stack.
-func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tell bool, release func()) {
+func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tell bool, client netip.Addr, release func()) {
 	end := func() {
 		s.hub.Unsubscribe(sub)
 		conn.Close()
@@ -246,7 +247,7 @@ func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tel
 	last, more := since, false
 	func() {
 		defer recovered()
-		last, more = s.streamStart(s.ctx, since, tell, write)
+		last, more = s.streamStart(s.ctx, since, tell, client, write)
 	}()
 	if !more {
 		end()
@@ -262,8 +263,8 @@ func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tel
 // stream writes an event stream: the retry hint, the stored events after
 // since, then the hub's live ones and heartbeats, until ctx ends, the
 // subscription ends or a write fails.
-func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, tell bool, write func([]byte) bool) {
-	if last, more := s.streamStart(ctx, since, tell, write); more {
+func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, tell bool, client netip.Addr, write func([]byte) bool) {
+	if last, more := s.streamStart(ctx, since, tell, client, write); more {
 		s.streamLoop(ctx, sub, last, write)
 	}
 }
@@ -274,7 +275,7 @@ func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, t
 // stream is the retry hint and the "live" event alone; slow, it ends after
 // the replay with the "live" event (a poll). With tell, a normal stream
 // starts with the event too (for a widget that was held back).
-func (s *Server) streamStart(ctx context.Context, since int64, tell bool, write func([]byte) bool) (last int64, more bool) {
+func (s *Server) streamStart(ctx context.Context, since int64, tell bool, client netip.Addr, write func([]byte) bool) (last int64, more bool) {
 	mode := s.live.current()
 	if !write(s.live.retryFrame(mode)) {
 		return since, false
@@ -291,7 +292,7 @@ func (s *Server) streamStart(ctx context.Context, since int64, tell bool, write 
 		return last, false
 	}
 	if cur := s.live.current(); mode == news.LiveSlow && cur != news.LiveNormal {
-		s.live.polled()
+		s.live.polled(client)
 		write(s.live.liveFrame(cur))
 		return last, false
 	}

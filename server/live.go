@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -54,9 +55,10 @@ type liveSwitch struct {
 	setting   news.LiveSetting // a person's, as the store keeps it
 	auto      bool             // this node slowed itself down
 	autoSince time.Time
-	polls     int64     // streams served in slow mode since pollsFrom
-	pollsFrom time.Time // start of the window polls counts
-	demand    int64     // readers polling, estimated over the last window
+	polls     int64              // streams served in slow mode since pollsFrom
+	pollsFrom time.Time          // start of the window polls counts
+	demand    int64              // readers polling, estimated over the last window
+	pollers   map[netip.Addr]int // this window's polls per client (polled)
 
 	mode atomic.Value // news.LiveMode: what this node serves now
 }
@@ -213,12 +215,33 @@ func (s *Server) applyLive() {
 	}
 }
 
-// polled counts a stream served in slow mode, for the estimate of how many
-// readers poll this node.
-func (l *liveSwitch) polled() {
+// The bounds of what one client adds to the estimate of the readers
+// polling a node: a client (an address, or a network behind one) counts
+// for at most pollsPerClient polls a window, and at most maxPollers clients
+// are told apart; beyond that the window's polls count as they come.
+const (
+	pollsPerClient = 64 // an office behind one address: a few dozen readers
+	maxPollers     = 1 << 16
+)
+
+// polled counts a stream served in slow mode to client, for the estimate
+// of how many readers poll this node. A few clients reconnecting as fast
+// as the rate limit lets them must not keep every reader of the node slow:
+// each counts for at most pollsPerClient polls a window.
+func (l *liveSwitch) polled(client netip.Addr) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, seen := l.pollers[client]
+	switch {
+	case n >= pollsPerClient:
+		return
+	case seen || len(l.pollers) < maxPollers:
+		if l.pollers == nil {
+			l.pollers = map[netip.Addr]int{}
+		}
+		l.pollers[client] = n + 1
+	}
 	l.polls++
-	l.mu.Unlock()
 }
 
 // watchOverload moves the node to slow when its open streams near the cap
@@ -297,11 +320,13 @@ func (s *Server) overloadStep(now time.Time, open int64) bool {
 	}
 	if now.Sub(l.pollsFrom) >= l.slow {
 		l.demand, l.polls, l.pollsFrom = l.polls/2, 0, now
+		clear(l.pollers)
 	}
 	switch {
 	case !l.auto && float64(open) >= autoHigh*capacity:
 		l.auto, l.autoSince = true, now
 		l.polls, l.pollsFrom, l.demand = 0, now, 0
+		clear(l.pollers)
 		return true
 	case l.auto && now.Sub(l.autoSince) >= max(l.hold, l.slow) && float64(open+l.demand) < autoLow*capacity:
 		l.auto = false

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -56,12 +57,34 @@ func TestOverloadStep(t *testing.T) {
 		{34 * time.Second, 960, 0, true},    // and slow again at 96%
 	}
 	for _, st := range steps {
-		for range st.polls {
-			s.live.polled()
+		for i := range st.polls {
+			s.live.polled(netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 250)})) // readers from many addresses
 		}
 		s.overloadStep(t0.Add(st.at), st.open)
 		if got := s.live.auto; got != st.want {
 			t.Errorf("at %v, %d open, %d polls: slow %v, want %v", st.at, st.open, st.polls, got, st.want)
 		}
+	}
+}
+
+// TestFewClientsCannotHoldANodeSlow: eight addresses reconnecting as fast
+// as the rate limit lets them (1,600 polls a ceiling, which read as 800
+// readers would keep 1,000 slots slow) count as at most pollsPerClient
+// polls each: the node that slowed itself for its streams
+// goes back to normal once they left, past its hold.
+func TestFewClientsCannotHoldANodeSlow(t *testing.T) {
+	s := &Server{streams: newStreamSlots(1000), live: newLiveSwitch(10*time.Second, time.Minute, 20*time.Second)}
+	t0 := time.Unix(1000, 0)
+	if !s.overloadStep(t0, 960) || !s.live.auto {
+		t.Fatal("960 of 1,000 streams: want the node slowed")
+	}
+	for sec := 1; sec <= 40; sec++ {
+		for i := range 8 * 20 { // 8 addresses, 20 connects a second each
+			s.live.polled(netip.AddrFrom4([4]byte{198, 51, 100, byte(i % 8)}))
+		}
+		s.overloadStep(t0.Add(time.Duration(sec)*time.Second), 10)
+	}
+	if s.live.auto {
+		t.Errorf("8 clients polling 160 times a second kept the node slow (estimated %d readers polling)", s.live.demand)
 	}
 }
