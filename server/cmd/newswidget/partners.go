@@ -78,7 +78,13 @@ func partners(args []string, stdout, stderr io.Writer) int {
 	switch verb {
 	case "add":
 		var p news.Partner
-		if p, err = server.AddPartner(ctx, store, acc, name, news.SplitOrigins(origins), cliUser); err == nil {
+		// a partner whose audit entry could not be written exists all the
+		// same: its key, shown only here, must not be lost
+		if p, err = server.AddPartner(ctx, store, acc, name, news.SplitOrigins(origins), cliUser); p.Key != "" {
+			if err != nil {
+				fmt.Fprintf(stderr, "partners add: %s was added, but its audit entry was not written: %v\n", p.Name, err)
+				err = nil
+			}
 			fmt.Fprintf(stdout, "partner %s added for %s; its key, for data-partner:\n%s\n", p.Name, strings.Join(p.Origins, " "), p.Key)
 		}
 	case "list":
