@@ -82,6 +82,14 @@ func TestLiveSwitchAcrossNodes(t *testing.T) {
 	}
 	// B serves a new stream as a poll: the catch-up, the notice, the end.
 	art := publishAPI(t, a.url, map[string]any{"title": "Published while slow", "flash": true})
+	// once B has heard of it: a poll that comes before costs B no store
+	// read (it is caught up as far as B knows) and gets it on the next one
+	want := currentSeq(t, a.url)
+	for deadline := time.Now().Add(liveAcrossWithin); currentSeq(t, b.url) < want; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("node B did not hear of event %d within %v", want, liveAcrossWithin)
+		}
+	}
 	poll := openSSE(t, b.url, last)
 	if ev := poll.next(t, 5*time.Second); ev.articleID() != art.ID {
 		t.Errorf("a poll on B: got %v, want the article published on A", ev)
