@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,44 +28,20 @@ NEWSWIDGET_DATA, NEWSWIDGET_POSTGRES) names.
 // partners is the `newswidget partners` subcommand: it adds, lists and
 // revokes partner sites in the server's store. It returns the exit code.
 func partners(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stderr, partnersUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	verb, rest := args[0], args[1:]
-	var name string
-	if verb == "add" || verb == "revoke" {
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			fmt.Fprintf(stderr, "partners %s: the partner's NAME comes first\n\n%s", verb, partnersUsage)
-			return 2
-		}
-		name, rest = rest[0], rest[1:]
-	} else if verb != "list" {
-		fmt.Fprintf(stderr, "partners: unknown command %q\n\n%s", verb, partnersUsage)
-		return 2
+	verb, name, rest, code := storeCommand("partners", "partner", partnersUsage, []string{"add", "revoke"}, args, stderr)
+	if code >= 0 {
+		return code
 	}
 	origins, rest, err := partnersFlags(verb, rest)
 	if err != nil {
 		fmt.Fprintf(stderr, "partners %s: %v\n", verb, err)
 		return 2
 	}
-	c, err := parseConfig(rest, os.LookupEnv, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "partners %s: %v\n", verb, err)
-		return 2
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	acc, closeStore, err := openAccounts(ctx, c)
-	if err != nil {
-		fmt.Fprintf(stderr, "partners %s: %v\n", verb, err)
-		return 1
+	acc, closeStore, code := openStoreFor(ctx, "partners "+verb, rest, stderr)
+	if code >= 0 {
+		return code
 	}
 	defer closeStore()
 	store, ok := acc.(news.Partners)

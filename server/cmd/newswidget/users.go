@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -35,44 +36,20 @@ the account's sessions and tokens. The store is the one the server's own
 // users is the `newswidget users` subcommand: it adds, lists and disables
 // the newsroom's accounts in the server's store. It returns the exit code.
 func users(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprint(stderr, usersUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	verb, rest := args[0], args[1:]
-	var name string
-	if verb == "add" || verb == "disable" {
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			fmt.Fprintf(stderr, "users %s: the account's NAME comes first\n\n%s", verb, usersUsage)
-			return 2
-		}
-		name, rest = rest[0], rest[1:]
-	} else if verb != "list" {
-		fmt.Fprintf(stderr, "users: unknown command %q\n\n%s", verb, usersUsage)
-		return 2
+	verb, name, rest, code := storeCommand("users", "account", usersUsage, []string{"add", "disable"}, args, stderr)
+	if code >= 0 {
+		return code
 	}
 	role, passwordStdin, rest, err := usersFlags(verb, rest)
 	if err != nil {
 		fmt.Fprintf(stderr, "users %s: %v\n", verb, err)
 		return 2
 	}
-	c, err := parseConfig(rest, os.LookupEnv, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "users %s: %v\n", verb, err)
-		return 2
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	acc, closeStore, err := openAccounts(ctx, c)
-	if err != nil {
-		fmt.Fprintf(stderr, "users %s: %v\n", verb, err)
-		return 1
+	acc, closeStore, code := openStoreFor(ctx, "users "+verb, rest, stderr)
+	if code >= 0 {
+		return code
 	}
 	defer closeStore()
 	switch verb {
@@ -167,6 +144,51 @@ func readPassword(r io.Reader) (string, error) {
 
 // openAccounts opens the accounts of the store c names, writable: PostgreSQL
 // with -postgres, else SQLite under -data.
+// storeCommand reads "VERB [NAME] …" of a subcommand that works on the
+// store (users, partners): the verbs in named take a NAME first. It
+// returns code ≥ 0 when the command ends there (help, or a usage error,
+// printed to stderr), else -1 and what the subcommand goes on with.
+func storeCommand(cmd, thing, usage string, named []string, args []string, stderr io.Writer) (verb, name string, rest []string, code int) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return "", "", nil, 2
+		}
+		return "", "", nil, 0
+	}
+	verb, rest = args[0], args[1:]
+	if slices.Contains(named, verb) {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			fmt.Fprintf(stderr, "%s %s: the %s's NAME comes first\n\n%s", cmd, verb, thing, usage)
+			return "", "", nil, 2
+		}
+		name, rest = rest[0], rest[1:]
+	} else if verb != "list" {
+		fmt.Fprintf(stderr, "%s: unknown command %q\n\n%s", cmd, verb, usage)
+		return "", "", nil, 2
+	}
+	return verb, name, rest, -1
+}
+
+// openStoreFor reads the server's own flags in args and opens the store
+// they name, for the subcommand what. It returns code ≥ 0 when the command
+// ends there (help, or an error printed to stderr), else -1.
+func openStoreFor(ctx context.Context, what string, args []string, stderr io.Writer) (acc news.Accounts, closeStore func(), code int) {
+	c, err := parseConfig(args, os.LookupEnv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, 0
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", what, err)
+		return nil, nil, 2
+	}
+	if acc, closeStore, err = openAccounts(ctx, c); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", what, err)
+		return nil, nil, 1
+	}
+	return acc, closeStore, -1
+}
+
 func openAccounts(ctx context.Context, c config) (news.Accounts, func(), error) {
 	if c.postgres != "" {
 		pg, err := postgres.Open(ctx, c.postgres, postgres.Options{})
