@@ -140,8 +140,8 @@ const benchToken = "bench-admin-token-0123"
 
 // startWidget starts the server binary on a free 127.0.0.1 port over the
 // data directory (created and seeded by the server when new) and waits
-// until it answers /healthz.
-func startWidget(ctx context.Context, bin, data, logDir string) (*widgetServer, error) {
+// until it answers /healthz; extra flags follow the bench's own.
+func startWidget(ctx context.Context, bin, data, logDir string, extra ...string) (*widgetServer, error) {
 	port, err := freePort("127.0.0.1")
 	if err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func startWidget(ctx context.Context, bin, data, logDir string) (*widgetServer, 
 	if err != nil {
 		return nil, err
 	}
-	c := command(bin, "-addr", addr, "-data", data, "-admin-token", benchToken)
+	c := command(bin, append([]string{"-addr", addr, "-data", data, "-admin-token", benchToken}, extra...)...)
 	c.Stdout, c.Stderr = logf, logf
 	if err := c.Start(); err != nil {
 		logf.Close()

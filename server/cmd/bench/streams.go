@@ -376,31 +376,9 @@ func measureAPI(urls []string, stop chan struct{}) map[string]latencies {
 // descriptor limit, connects not limited per address (the bench's
 // addresses stand for many readers each).
 func startSpikeNode(ctx context.Context, env *benchEnv, maxStreams int, extra ...string) (*widgetServer, error) {
-	port, err := freePort("127.0.0.1")
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	logf, err := os.CreateTemp(env.tmp, "newswidget-spike-*.log")
-	if err != nil {
-		return nil, err
-	}
 	data, _ := os.MkdirTemp(env.tmp, "spike-data-")
-	args := append([]string{"-addr", addr, "-data", data, "-admin-token", benchToken,
-		"-max-streams", strconv.Itoa(maxStreams), "-events-limit", "off", "-publish-limit", "off"}, extra...)
-	c := command(env.serverBin, args...)
-	c.Stdout, c.Stderr = logf, logf
-	if err := c.Start(); err != nil {
-		logf.Close()
-		return nil, err
-	}
-	track(c)
-	ws := &widgetServer{cmd: c, Addr: addr, URL: "http://" + addr, Data: data, Token: benchToken, log: logf}
-	if err := waitHTTP(ctx, ws.URL+"/healthz", 30*time.Second); err != nil {
-		ws.Stop()
-		return nil, fmt.Errorf("the server did not answer: %w (log %s)", err, logf.Name())
-	}
-	return ws, nil
+	return startWidget(ctx, env.serverBin, data, env.tmp, append([]string{"-max-streams", strconv.Itoa(maxStreams),
+		"-events-limit", "off", "-publish-limit", "off"}, extra...)...)
 }
 
 // startSSEAnchor re-executes this binary as the minimal SSE server.
