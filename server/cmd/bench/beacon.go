@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,8 +20,6 @@ const beaconUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, lik
 
 // beaconBudget is the least number of beacons one node must take per second.
 const beaconBudget = 20_000
-
-var reRequests = regexp.MustCompile(`(\d+) requests in`)
 
 // measureBeacons reports figure 13: POST /api/beacon, an impression and a
 // click on a real article as the widget's frame sends them, beacons per
@@ -133,35 +129,7 @@ func measureBeacons(ctx context.Context, rep *Report, env *benchEnv) {
 // runWrkScript loads url with wrk and a Lua script for d, returning the
 // result and how many requests completed.
 func runWrkScript(ctx context.Context, bin, script, url string, d time.Duration) (wrkResult, int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "-t2", "-c50", "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--timeout", "2s",
-		"-s", script, url).CombinedOutput()
-	if err != nil {
-		return wrkResult{}, 0, fmt.Errorf("wrk: %w: %s", err, out)
-	}
-	m := reRPS.FindSubmatch(out)
-	if m == nil {
-		return wrkResult{}, 0, fmt.Errorf("wrk printed no Requests/sec: %s", out)
-	}
-	var r wrkResult
-	r.RPS, _ = strconv.ParseFloat(string(m[1]), 64)
-	if l := reLatency.FindSubmatch(out); l != nil {
-		r.Latency = string(l[1])
-	}
-	var bad []string
-	if e := reNon2xx.FindSubmatch(out); e != nil && string(e[1]) != "0" {
-		bad = append(bad, "non-2xx/3xx: "+string(e[1]))
-	}
-	if e := reSockErr.Find(out); e != nil {
-		bad = append(bad, string(e))
-	}
-	r.Errors = strings.Join(bad, "; ")
-	var n int64
-	if m := reRequests.FindSubmatch(out); m != nil {
-		n, _ = strconv.ParseInt(string(m[1]), 10, 64)
-	}
-	return r, n, nil
+	return wrk(ctx, bin, url, d, "-s", script)
 }
 
 // acceptedBeacons reads newswidget_beacons_total{result="accepted"}.

@@ -118,10 +118,11 @@ type wrkResult struct {
 }
 
 var (
-	reRPS     = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
-	reLatency = regexp.MustCompile(`Latency\s+(\S+)`)
-	reNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
-	reSockErr = regexp.MustCompile(`Socket errors: .*`)
+	reRPS      = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	reLatency  = regexp.MustCompile(`Latency\s+(\S+)`)
+	reNon2xx   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	reSockErr  = regexp.MustCompile(`Socket errors: .*`)
+	reRequests = regexp.MustCompile(`(\d+) requests in`)
 )
 
 // startBare runs minhttp serving body with the server's headers and ETag:
@@ -162,22 +163,30 @@ func startBare(env *benchEnv, body []byte, h http.Header) (string, func(), error
 
 // runWrk loads url with wrk for d, with the header if given.
 func runWrk(ctx context.Context, bin, url, header string, d time.Duration) (wrkResult, error) {
-	args := []string{"-t2", "-c50", "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--timeout", "2s"}
+	var extra []string
 	if header != "" {
-		args = append(args, "-H", header)
+		extra = []string{"-H", header}
 	}
+	r, _, err := wrk(ctx, bin, url, d, extra...)
+	return r, err
+}
+
+// wrk runs wrk -t2 -c50 on url for d with the extra arguments and reads
+// its report: the result, and how many requests completed.
+func wrk(ctx context.Context, bin, url string, d time.Duration, extra ...string) (wrkResult, int64, error) {
+	args := append([]string{"-t2", "-c50", "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--timeout", "2s"}, extra...)
 	args = append(args, url)
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	if err != nil {
-		return wrkResult{}, fmt.Errorf("wrk: %w: %s", err, out)
+		return wrkResult{}, 0, fmt.Errorf("wrk: %w: %s", err, out)
 	}
 	m := reRPS.FindSubmatch(out)
 	if m == nil {
-		return wrkResult{}, fmt.Errorf("wrk printed no Requests/sec: %s", out)
+		return wrkResult{}, 0, fmt.Errorf("wrk printed no Requests/sec: %s", out)
 	}
-	r := wrkResult{}
+	var r wrkResult
 	r.RPS, _ = strconv.ParseFloat(string(m[1]), 64)
 	if l := reLatency.FindSubmatch(out); l != nil {
 		r.Latency = string(l[1])
@@ -190,7 +199,11 @@ func runWrk(ctx context.Context, bin, url, header string, d time.Duration) (wrkR
 		bad = append(bad, string(e))
 	}
 	r.Errors = strings.Join(bad, "; ")
-	return r, nil
+	var n int64
+	if m := reRequests.FindSubmatch(out); m != nil {
+		n, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	}
+	return r, n, nil
 }
 
 // get fetches url, with If-None-Match when etag is set, returning the
