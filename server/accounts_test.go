@@ -332,17 +332,18 @@ func TestSignIn(t *testing.T) {
 // timing does not tell which names are accounts.
 func TestSignInTiming(t *testing.T) {
 	n := newNewsroom(t)
-	fastest := func(name string) time.Duration {
-		best := time.Hour
-		for range 5 {
-			start := time.Now()
-			r := n.do(t, http.MethodPost, "/api/session", mustJSON(t, obj{"name": name, "password": "wrong-password"}), nil)
-			wantStatus(t, r, http.StatusUnauthorized)
-			best = min(best, time.Since(start))
-		}
-		return best
+	once := func(name string) time.Duration {
+		start := time.Now()
+		r := n.do(t, http.MethodPost, "/api/session", mustJSON(t, obj{"name": name, "password": "wrong-password"}), nil)
+		wantStatus(t, r, http.StatusUnauthorized)
+		return time.Since(start)
 	}
-	known, unknown := fastest("ed"), fastest("nobody")
+	// the fastest of several, the two names taken in turn, so a busy
+	// machine (other packages' tests) weighs on both alike
+	known, unknown := time.Hour, time.Hour
+	for range 7 {
+		known, unknown = min(known, once("ed")), min(unknown, once("nobody"))
+	}
 	if unknown < known/2 || known < unknown/2 {
 		t.Errorf("a wrong password for an account took %v, for no account %v: want the same work", known, unknown)
 	}
