@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"encoding/json"
 	"math"
+	"newswidget/server"
 	"strings"
 	"sync"
 	"testing"
@@ -71,7 +72,9 @@ func runEngine(t *testing.T, tc engineCase) {
 		}
 	}
 	defer unlock()
-	ws := startWidgetServer(t, "", "")
+	// every engine's reader is counted (the bot rule would drop headless
+	// Chromium); the counts reach the store when the test says
+	ws := startWidgetServer(t, "", "", func(o *server.Options) { o.CountBots, o.StatsFlush = true, time.Hour })
 	front := newEngineFront(t, ws, tc.instrument)
 	host := hostPage(t, engineHostHTML(front.URL, `data-loading="eager" data-theme="purple"`, tc.instrument))
 	if err := e.Navigate(host); err != nil {
@@ -149,6 +152,25 @@ func runEngine(t *testing.T, tc engineCase) {
 					got.Box, got.Style, frame.NW, got.Resizes, frame.Inner, frame.Scroll, errH, errF)
 			}
 			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
+	// The reader is counted by the rule: the widget, brought to the top of
+	// the host's window (most of it in view), is one impression in
+	// /api/stats after a second, whatever the engine's privacy settings.
+	// (Less than half in view counting nothing is TestImpressionNeedsView's,
+	// in Chromium.)
+	t.Run("counted", func(t *testing.T) {
+		var seen float64 // the share of the frame in the host's viewport
+		engineEval(t, e, false, `(function () { var f = document.querySelector(".newswidget iframe"); scrollTo(0, scrollY + f.getBoundingClientRect().top);
+  var r = f.getBoundingClientRect(); return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)) / r.height; })()`, &seen)
+		if seen < 0.6 {
+			t.Fatalf("%.0f%% of the widget in view at the top of the window, want most of it", 100*seen)
+		}
+		waitAccepted(t, ws, 1)
+		rep := readStats(t, ws, "")
+		if rep.Impressions != 1 || rep.Clicks != 0 {
+			t.Errorf("/api/stats with %.0f%% of the widget in view: got %d impressions and %d clicks, want 1 and 0", 100*seen, rep.Impressions, rep.Clicks)
 		}
 	})
 
@@ -239,6 +261,16 @@ func runEngine(t *testing.T, tc engineCase) {
 	// The loader warned of the bad attribute, once; nothing else went
 	// wrong in the page or the frame (the frame's errors reach the
 	// publisher's console as the loader's warnings).
+	// Nothing is kept about the reader, asleep or awake: the frame holds
+	// no cookie and no storage (where storage is blocked, none can be read).
+	t.Run("nothing-kept", func(t *testing.T) {
+		var kept string
+		engineEval(t, e, true, `(function () { try { return document.cookie + "|" + localStorage.length + "|" + sessionStorage.length; } catch (e) { return "|0|0"; } })()`, &kept)
+		if kept != "|0|0" {
+			t.Errorf("the frame keeps cookie|localStorage|sessionStorage %q, want none", kept)
+		}
+	})
+
 	t.Run("logs", func(t *testing.T) {
 		// the engine's log catches a frame's console call and uncaught error
 		engineEval(t, e, true, `console.info("nw-probe-info"), setTimeout(function () { throw new Error("nw-probe-exception"); }), 1`, nil)

@@ -189,32 +189,43 @@ func TestPartnerCounts(t *testing.T) {
 	waitAccepted(t, ws, 4)
 	time.Sleep(1500 * time.Millisecond) // nothing more may come: one impression per view
 
-	if err := ws.srv.FlushStats(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, ws.URL+"/api/stats?partner=gazette", nil)
-	req.Header.Set("Authorization", "Bearer "+ws.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var rep struct {
-		Impressions, Clicks int64
-		Articles            []struct {
-			ID     string
-			Clicks int64
-		}
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("/api/stats: %d %v", resp.StatusCode, err)
-	}
+	rep := readStats(t, ws, "?partner=gazette")
 	if rep.Impressions != 3 || rep.Clicks != 1 || len(rep.Articles) != 1 || rep.Articles[0].ID != article {
 		t.Errorf("/api/stats: got %+v, want 3 impressions and 1 click on %s", rep, article)
 	}
 	if !news.ValidID(article) {
 		t.Errorf("the clicked item's id %q is not an article id", article)
 	}
+}
+
+// statsReport is what the tests read of GET /api/stats.
+type statsReport struct {
+	Impressions, Clicks int64
+	Articles            []struct {
+		ID     string
+		Clicks int64
+	}
+}
+
+// readStats writes the server's counts to the store and reads them back
+// through GET /api/stats with the query (from "?" on), as the admin.
+func readStats(t *testing.T, ws *widgetServer, query string) statsReport {
+	t.Helper()
+	if err := ws.srv.FlushStats(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, ws.URL+"/api/stats"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+ws.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep statsReport
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/api/stats%s: %d %v", query, resp.StatusCode, err)
+	}
+	return rep
 }
 
 // waitAccepted waits until the server has accepted n beacons.

@@ -172,10 +172,15 @@ func Launch(o Options) (b *Browser, err error) {
 		os.RemoveAll(profile)
 		return nil, err
 	}
+	// The window is larger than the viewport set below, with room for the
+	// browser's own bars: Firefox clips a cross-origin frame's
+	// IntersectionObserver to the window's real content area, which the
+	// emulated viewport does not change (headless windows are 1366×768).
 	cmd := exec.Command(o.Binary, "--headless", "--no-remote", "--profile", profile,
 		"--remote-debugging-port=0", "--remote-allow-origins=http://127.0.0.1", "about:blank")
 	cmd.Env = append(os.Environ(), o.Env...)
-	cmd.Env = append(cmd.Env, "MOZ_CRASHREPORTER_DISABLE=1")
+	cmd.Env = append(cmd.Env, "MOZ_CRASHREPORTER_DISABLE=1",
+		fmt.Sprintf("MOZ_HEADLESS_WIDTH=%d", o.Width+200), fmt.Sprintf("MOZ_HEADLESS_HEIGHT=%d", o.Height+200))
 	cmd.SysProcAttr = procgroup.Attr()
 	cmd.WaitDelay = 2 * time.Second
 	stderr, err := cmd.StderrPipe()
