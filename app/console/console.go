@@ -49,14 +49,22 @@ type Console struct {
 	reloading, reloadAgain bool
 	stop                   func()
 
-	view string // viewArticles or viewStats
+	view string // viewArticles, viewStats, viewPartners or viewLive
 }
 
 // The console's views, which its navigation switches between.
 const (
 	viewArticles = ""
 	viewStats    = "stats"
+	viewPartners = "partners" // admins only
+	viewLive     = "live"
 )
+
+// viewNames are the views' names in the navigation, and what the polite
+// live region says when one opens.
+var viewNames = map[string]string{
+	viewArticles: "Articles", viewStats: "Statistics", viewPartners: "Partners", viewLive: "Live updates",
+}
 
 // filter is what the list shows.
 type filter struct {
@@ -97,6 +105,56 @@ func (c *Console) OnDismount() {
 func (c *Console) dispatch(fn func(app.Context)) {
 	if c.ctx != nil {
 		c.ctx.Dispatch(fn)
+	}
+}
+
+// link is how a view the console mounts (the partners, the live updates)
+// talks back to it: the console's dispatch, through which the view's
+// responses come, and the console's word that the session ended.
+type link struct {
+	dispatch func(func(app.Context)) // nil: at once, as in tests
+	signOut  func()
+}
+
+// answer runs fn with a response on the UI goroutine, through the
+// console's context (the button that asked may be gone by then, and go-app
+// drops a dispatch whose source left the page), then renders view if it is
+// still in the page.
+func (l link) answer(view app.Composer, fn func()) {
+	if l.dispatch == nil {
+		fn()
+		return
+	}
+	l.dispatch(func(app.Context) {
+		fn()
+		if view.Mounted() {
+			view.Update()
+		}
+	})
+}
+
+// after runs fn after the next render, in the browser.
+func (l link) after(fn func()) {
+	if l.dispatch == nil || !app.IsClient {
+		return
+	}
+	l.dispatch(func(ctx app.Context) { ctx.Defer(func(app.Context) { fn() }) })
+}
+
+// focus moves the keyboard focus to the element with id, after the next
+// render.
+func (l link) focus(id string) {
+	l.after(func() {
+		if el := app.Window().GetElementByID(id); el.Truthy() {
+			el.Call("focus")
+		}
+	})
+}
+
+// ended tells the console the session ended.
+func (l link) ended() {
+	if l.signOut != nil {
+		l.signOut()
 	}
 }
 
@@ -199,9 +257,11 @@ func (c *Console) loaded(l Listing) {
 }
 
 // Render draws the sign-in form or the newsroom: the articles (the list,
-// the form and its preview) or the statistics. The articles stay in the
-// page while the statistics are shown, hidden, so that a draft being typed
-// survives a look at the numbers.
+// the form and its preview), the statistics, the partners (admins) or the
+// live updates' switch. The articles stay in the page while another view
+// is shown, hidden, so that a draft being typed survives a look elsewhere;
+// the other views are mounted afresh each time they open, so each shows
+// what the server says then.
 func (c *Console) Render() app.UI {
 	root := app.Elem("div").ID("newsroom").Class("nr")
 	if c.ready {
@@ -210,19 +270,36 @@ func (c *Console) Render() app.UI {
 	if c.user.Name == "" {
 		return root.Body(c.renderHeader(), c.renderSignIn())
 	}
-	stats := c.view == viewStats
+	view := c.shown()
+	articles := view == viewArticles
+	admin := c.user.Role == news.RoleAdmin
 	return root.Body(
-		when(!stats, func() app.UI { return app.Elem("a").Class("nr-skip").Attr("href", "#nr-form").Text("Skip to the form") }),
+		when(articles, func() app.UI { return app.Elem("a").Class("nr-skip").Attr("href", "#nr-form").Text("Skip to the form") }),
 		c.renderHeader(),
-		app.Elem("main").Class("nr-main").Attr("hidden", stats).Body(
+		app.Elem("main").Class("nr-main").Attr("hidden", !articles).Body(
 			c.renderList(),
 			c.renderEditor(),
 		),
-		when(stats, func() app.UI {
-			return app.Elem("main").Class("nr-stats-main").Body(newStats(c.api, c.user.Role == news.RoleAdmin, c.sessionEnded))
+		when(view == viewStats, func() app.UI {
+			return app.Elem("main").Class("nr-stats-main").Body(newStats(c.api, admin, c.sessionEnded))
+		}),
+		when(view == viewPartners, func() app.UI {
+			return app.Elem("main").Class("nr-stats-main").Body(newPartners(c.api, link{c.dispatch, c.sessionEnded}))
+		}),
+		when(view == viewLive, func() app.UI {
+			return app.Elem("main").Class("nr-stats-main").Body(newLive(c.api, admin, link{c.dispatch, c.sessionEnded}))
 		}),
 		app.Elem("p").Class("nr-sr").Attr("role", "status").Text(c.status),
 	)
+}
+
+// shown is the view to draw: the partners are an admin's, so anyone else
+// (an admin whose role changed meanwhile) sees the articles instead.
+func (c *Console) shown() string {
+	if c.view == viewPartners && c.user.Role != news.RoleAdmin {
+		return viewArticles
+	}
+	return c.view
 }
 
 // renderHeader is the bar with the console's name and, signed in, its
@@ -232,8 +309,10 @@ func (c *Console) renderHeader() app.UI {
 		app.Elem("h1").Text("Newsroom"),
 		app.If(c.user.Name != "",
 			app.Elem("nav").Class("nr-nav").Aria("label", "Newsroom").Body(
-				c.navButton(viewArticles, "Articles"),
-				c.navButton(viewStats, "Statistics"),
+				c.navButton(viewArticles),
+				c.navButton(viewStats),
+				when(c.user.Role == news.RoleAdmin, func() app.UI { return c.navButton(viewPartners) }),
+				c.navButton(viewLive),
 			),
 			app.Elem("div").Class("nr-who").Body(
 				app.Elem("span").Text(c.user.Name+" · "+string(c.user.Role)),
@@ -244,10 +323,10 @@ func (c *Console) renderHeader() app.UI {
 }
 
 // navButton switches to a view; the current one says so.
-func (c *Console) navButton(view, label string) app.UI {
+func (c *Console) navButton(view string) app.UI {
 	return app.Elem("button").Attr("type", "button").Class("nr-tab").
-		Aria("current", cond(c.view == view, "page")).
-		OnClick(func(ctx app.Context, e app.Event) { c.show(view) }, view).Text(label)
+		Aria("current", cond(c.shown() == view, "page")).
+		OnClick(func(ctx app.Context, e app.Event) { c.show(view) }, view).Text(viewNames[view])
 }
 
 // show switches to a view.
@@ -256,15 +335,11 @@ func (c *Console) show(view string) {
 		return
 	}
 	c.view = view
-	if view == viewStats {
-		c.status = "Statistics."
-	} else {
-		c.status = "Articles."
-	}
+	c.status = viewNames[c.shown()] + "."
 }
 
-// sessionEnded is the statistics' word that the session ended: back to
-// the sign-in form.
+// sessionEnded is a view's word that the session ended: back to the
+// sign-in form.
 func (c *Console) sessionEnded() {
 	c.dispatch(func(app.Context) {
 		c.user, c.view = User{}, viewArticles
