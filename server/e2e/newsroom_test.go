@@ -317,16 +317,7 @@ func TestNewsroomAccessibility(t *testing.T) {
 	for _, width := range []int64{390, 1280} {
 		nr := openNewsroom(t, b, ws, width)
 		eval(t, nr, axe+";true", nil)
-		check := func(state string) {
-			var found []struct {
-				ID, Impact, Help string
-				Nodes            []struct{ Target []string }
-			}
-			evalAsync(t, nr, `axe.run(document, {resultTypes: ["violations"]}).then(function(r){return r.violations.filter(function(v){return v.impact=="serious"||v.impact=="critical"}).map(function(v){return {id:v.id,impact:v.impact,help:v.help,nodes:v.nodes.slice(0,3).map(function(n){return {target:n.target.map(String)}})}})})`, &found)
-			for _, v := range found {
-				t.Errorf("%d px, %s: axe %s (%s): %s at %v", width, state, v.ID, v.Impact, v.Help, v.Nodes)
-			}
-		}
+		check := func(state string) { axeCheck(t, nr, strconv.FormatInt(width, 10)+" px, "+state) }
 		check("signed out")
 		signIn(t, nr)
 		eval(t, nr, `nr.item(document.querySelector(".nr-title").textContent).querySelector("button").click(), true`, nil)
@@ -337,6 +328,20 @@ func TestNewsroomAccessibility(t *testing.T) {
 		eval(t, nr, `fetch("/api/session",{method:"DELETE"}).then(function(){return 1})`, nil)
 	}
 	b.noPageErrors(t)
+}
+
+// axeCheck runs axe-core, already loaded in the page, and fails the test
+// for every serious or critical violation, saying in which state.
+func axeCheck(t *testing.T, ctx context.Context, state string) {
+	t.Helper()
+	var found []struct {
+		ID, Impact, Help string
+		Nodes            []struct{ Target []string }
+	}
+	evalAsync(t, ctx, `axe.run(document, {resultTypes: ["violations"]}).then(function(r){return r.violations.filter(function(v){return v.impact=="serious"||v.impact=="critical"}).map(function(v){return {id:v.id,impact:v.impact,help:v.help,nodes:v.nodes.slice(0,3).map(function(n){return {target:n.target.map(String)}})}})})`, &found)
+	for _, v := range found {
+		t.Errorf("%s: axe %s (%s): %s at %v", state, v.ID, v.Impact, v.Help, v.Nodes)
+	}
 }
 
 // axeSource is axe-core's script, vendored gzipped in testdata/axe.
