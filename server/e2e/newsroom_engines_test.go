@@ -191,18 +191,19 @@ func runNewsroomEngine(t *testing.T, tc engineCase) {
 	}
 	t0 = time.Now()
 	press("Confirm delete")
-	engineWait(t, reader, true, "the deleted flash gone from the reader's ticker and list", `!document.querySelector('[data-id="`+id+`"]')`, read, 10*time.Second)
-	t.Logf("the flash left the widget %v after Confirm delete", time.Since(t0).Round(time.Millisecond))
-	// Its title leaves with it, from the assertive live region too (which
-	// would otherwise keep announcing it until its 10 s are up).
-	var left struct {
-		Alert    string
-		Anywhere bool
-	}
-	engineEval(t, reader, true, `({alert: document.querySelector('[aria-live="assertive"]').textContent, anywhere: `+read+`.anywhere})`, &left)
-	if left.Alert != "" || left.Anywhere {
-		t.Errorf("the deleted flash left the ticker and the list %v after arriving; the widget's text still has its title: %v (assertive live region %q), want none of it",
-			time.Since(arrived).Round(time.Millisecond), left.Anywhere, left.Alert)
+	if engineWait(t, reader, true, "the deleted flash gone from the reader's ticker and list", `!document.querySelector('[data-id="`+id+`"]')`, read, 10*time.Second) {
+		t.Logf("the flash left the widget %v after Confirm delete", time.Since(t0).Round(time.Millisecond))
+		// Its title leaves with it, from the assertive live region too
+		// (which would otherwise keep announcing it until its 10 s are up).
+		var left struct {
+			Alert    string
+			Anywhere bool
+		}
+		engineEval(t, reader, true, `({alert: document.querySelector('[aria-live="assertive"]').textContent, anywhere: `+read+`.anywhere})`, &left)
+		if left.Alert != "" || left.Anywhere {
+			t.Errorf("the deleted flash left the ticker and the list %v after arriving; the widget's text still has its title: %v (assertive live region %q), want none of it",
+				time.Since(arrived).Round(time.Millisecond), left.Anywhere, left.Alert)
+		}
 	}
 	engineWait(t, editor, false, "the console without the article, composing anew", `!nr.item(`+string(q)+`) && nr.button("Publish")`, "", 10*time.Second)
 	if got := get(t, ws.URL+"/api/articles/"+id); got != http.StatusNotFound {
