@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -210,7 +211,22 @@ func runNewsroomEngine(t *testing.T, tc engineCase) {
 		t.Errorf("after the delete: GET the article: %d, want 404", got)
 	}
 
-	// Nothing went wrong in the console, the page or the frame.
+	// Nothing went wrong in the console, the page or the frame: each
+	// window's log has its own page's console (a probe shows it can tell),
+	// and no error.
+	engineEval(t, editor, false, `console.info("nw-probe-newsroom"), 1`, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(logLines(editor.Logs(), "info: page: nw-probe-newsroom")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := logLines(editor.Logs(), "info: page: nw-probe-newsroom"); len(got) != 1 {
+		t.Errorf("the editor's window logged the console's console.info %d times, want 1 (else its errors go unseen): %s", len(got), fmtLogs(editor.Logs()))
+	}
+	for _, l := range reader.Logs() {
+		if strings.Contains(l, "nw-probe-newsroom") {
+			t.Errorf("the reader's window has the editor's console.info in its log: %s", l)
+		}
+	}
 	for _, w := range []struct {
 		name string
 		e    engine
