@@ -188,7 +188,9 @@ func (c *chromeEngine) Type(elem, text string) error {
 	return c.run(c.b.ctx, 10*time.Second, chromedp.SendKeys(elem, text, chromedp.ByJSPath, chromedp.NodeVisible))
 }
 
-// NewWindow opens a tab (headless Chromium keeps every tab's page visible).
+// NewWindow opens a tab (headless Chromium keeps every tab's page
+// visible). Its frame methods look for the widget's frame in the whole
+// browser (frameCtx), so only one window should hold a widget.
 func (c *chromeEngine) NewWindow() (engine, error) {
 	ctx, cancel := chromedp.NewContext(c.b.ctx)
 	if err := chromedp.Run(ctx); err != nil {
