@@ -23,6 +23,7 @@ type Widget struct {
 	now      time.Time
 	announce string    // the live region's text
 	alert    string    // the title of the urgent article the assertive region announces
+	alertID  string    // that article's id
 	expiry   time.Time // the expiry a timer waits for, zero if none
 	fresh    int       // new articles announced in the current window
 	clearing bool      // a timer will clear the announcement

@@ -27,6 +27,7 @@ import (
 
 // engine is one browser engine driving one tab, as the engine tests see it:
 // the publisher's page in the tab, the widget in its (cross-origin) frame.
+// NewWindow gives another page of the same browser, driven the same way.
 type engine interface {
 	// Navigate loads url in the tab and waits for its load event.
 	Navigate(url string) error
@@ -41,6 +42,23 @@ type engine interface {
 	// HoverInFrame moves the mouse to the centre of the first element of
 	// the widget's frame matching the CSS selector.
 	HoverInFrame(selector string) error
+	// Click clicks, with real mouse input at its centre (press, release),
+	// the element of the page that the JavaScript expression elem
+	// evaluates to (`document.querySelector("#id")`, `nr.button("Save")`),
+	// scrolled into view.
+	Click(elem string) error
+	// Type focuses the element of the page that elem evaluates to and
+	// types text into it with real key input, a key down and up for each
+	// character, so the page gets the keyboard's events and the input
+	// events they cause (WebKit: "element send keys"; Firefox: a click,
+	// then key actions; Chromium: chromedp.SendKeys).
+	Type(elem, text string) error
+	// NewWindow opens another top-level page in the same browser, in a
+	// window of its own (both pages stay visible: a background tab's page
+	// is hidden, and the widget closes its event stream when hidden), as
+	// an engine of its own at about:blank. Its Close closes that window
+	// only; its Logs are its page's (and its frames').
+	NewWindow() (engine, error)
 	// Logs returns what the page and the frame logged, as lines
 	// "LEVEL: WHERE: TEXT": LEVEL one of log, info, debug, warning, error
 	// (console calls) and exception (uncaught errors); WHERE page or frame.
@@ -76,7 +94,8 @@ func wrapJS(js string) string {
 type chromeEngine struct {
 	b     *browser
 	mu    sync.Mutex
-	frame context.Context // the widget frame's target, once attached
+	frame context.Context    // the widget frame's target, once attached
+	close context.CancelFunc // a window's (NewWindow): closes its tab
 }
 
 func startChromium(t *testing.T) engine {
@@ -161,18 +180,48 @@ func (c *chromeEngine) HoverInFrame(selector string) error {
 	return c.run(f, 10*time.Second, chromedp.MouseEvent(input.MouseMoved, at.X, at.Y))
 }
 
+func (c *chromeEngine) Click(elem string) error {
+	return c.run(c.b.ctx, 10*time.Second, chromedp.Click(elem, chromedp.ByJSPath, chromedp.NodeVisible))
+}
+
+func (c *chromeEngine) Type(elem, text string) error {
+	return c.run(c.b.ctx, 10*time.Second, chromedp.SendKeys(elem, text, chromedp.ByJSPath, chromedp.NodeVisible))
+}
+
+// NewWindow opens a tab (headless Chromium keeps every tab's page
+// visible). Its frame methods look for the widget's frame in the whole
+// browser (frameCtx), so only one window should hold a widget.
+func (c *chromeEngine) NewWindow() (engine, error) {
+	ctx, cancel := chromedp.NewContext(c.b.ctx)
+	if err := chromedp.Run(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	b := &browser{ctx: ctx}
+	b.record(ctx, "page")
+	return &chromeEngine{b: b, close: cancel}, nil
+}
+
 func (c *chromeEngine) Logs() []string { return c.b.lines("") }
 
-// Close leaves the browser to the test's cleanup (newBrowser's).
-func (c *chromeEngine) Close() {}
+// Close closes a window's tab, and leaves the browser to the test's
+// cleanup (newBrowser's).
+func (c *chromeEngine) Close() {
+	if c.close != nil {
+		c.close()
+	}
+}
 
 // --- Firefox, over WebDriver BiDi ---
 
-// firefoxEngine is headless Firefox driven over WebDriver BiDi.
+// firefoxEngine is headless Firefox driven over WebDriver BiDi, in its tab
+// or in a window NewWindow opened.
 type firefoxEngine struct {
-	b     *bidi.Browser
-	mu    sync.Mutex
-	frame string // the widget frame's browsing context, once found
+	b      *bidi.Browser
+	top    string // its page's browsing context: the tab's, or its window's
+	window bool   // opened by NewWindow: Close closes only the window
+	mu     sync.Mutex
+	frame  string // the widget frame's browsing context, once found
 }
 
 // startFirefox returns a starter of Firefox with prefs in its profile.
@@ -185,15 +234,15 @@ func startFirefox(prefs map[string]any) func(t *testing.T) engine {
 		if err != nil {
 			t.Fatalf("starting Firefox: %v", err)
 		}
-		e := &firefoxEngine{b: b}
+		e := &firefoxEngine{b: b, top: b.Top()}
 		t.Cleanup(e.Close)
 		return e
 	}
 }
 
-func (f *firefoxEngine) Navigate(url string) error { return f.b.Navigate(url) }
+func (f *firefoxEngine) Navigate(url string) error { return f.b.NavigateIn(f.top, url) }
 
-func (f *firefoxEngine) Eval(js string, out any) error { return f.b.Eval(js, out) }
+func (f *firefoxEngine) Eval(js string, out any) error { return f.b.EvalIn(f.top, js, out) }
 
 // frameID finds the widget frame's browsing context (once it exists).
 func (f *firefoxEngine) frameID() (string, error) {
@@ -202,7 +251,7 @@ func (f *firefoxEngine) frameID() (string, error) {
 	if f.frame != "" {
 		return f.frame, nil
 	}
-	c, err := f.b.Frame(engineFramePart)
+	c, err := f.b.FrameIn(f.top, engineFramePart)
 	if err != nil {
 		return "", err
 	}
@@ -245,12 +294,30 @@ func (f *firefoxEngine) HoverInFrame(selector string) error {
 	return f.forget(f.b.HoverIn(id, selector))
 }
 
+func (f *firefoxEngine) Click(elem string) error { return f.b.ClickOn(f.top, elem) }
+
+func (f *firefoxEngine) Type(elem, text string) error { return f.b.TypeInto(f.top, elem, text) }
+
+func (f *firefoxEngine) NewWindow() (engine, error) {
+	id, err := f.b.NewWindow()
+	if err != nil {
+		return nil, err
+	}
+	return &firefoxEngine{b: f.b, top: id, window: true}, nil
+}
+
+// Logs leaves out the other windows' pages; it cannot tell their frames
+// (a log entry names its browsing context only), which it counts as its
+// own.
 func (f *firefoxEngine) Logs() []string {
 	var out []string
 	for _, e := range f.b.Logs() {
 		where := "frame"
-		if e.Context == f.b.Top() {
+		switch {
+		case e.Context == f.top:
 			where = "page"
+		case f.b.IsTopLevel(e.Context):
+			continue
 		}
 		level := e.Method
 		switch {
@@ -266,16 +333,32 @@ func (f *firefoxEngine) Logs() []string {
 	return out
 }
 
-func (f *firefoxEngine) Close() { f.b.Close() }
+func (f *firefoxEngine) Close() {
+	if f.window {
+		f.b.CloseWindow(f.top)
+		return
+	}
+	f.b.Close()
+}
 
 // --- WebKit (WebKitGTK's MiniBrowser), over classic WebDriver ---
 
-// webkitEngine is MiniBrowser driven by WebKitWebDriver under an Xvfb.
-// Classic WebDriver has no log API, so its pages carry engineRecorderJS
-// (see engineFront) and Logs reads what it recorded.
+// webkitEngine is MiniBrowser driven by WebKitWebDriver under an Xvfb, in
+// its first window or one NewWindow opened. Classic WebDriver has no log
+// API, so its pages carry engineRecorderJS (see engineFront) and Logs
+// reads what it recorded.
 type webkitEngine struct {
+	*webkitSession
+	window string // its window's handle
+	opened bool   // by NewWindow: Close closes only the window
+}
+
+// webkitSession is the WebDriver session the engines of one MiniBrowser
+// share, and where it is: commands act in the current window and frame.
+type webkitSession struct {
 	s       *webdriver.Session
-	mu      sync.Mutex // one current frame at a time
+	mu      sync.Mutex // one current window and frame at a time
+	current string     // the current window's handle
 	inFrame bool
 }
 
@@ -295,7 +378,12 @@ func startWebKit(t *testing.T) engine {
 	if err != nil {
 		t.Fatalf("starting WebKit: %v", err)
 	}
-	e := &webkitEngine{s: s}
+	h, err := s.Window()
+	if err != nil {
+		s.Close()
+		t.Fatalf("starting WebKit: %v", err)
+	}
+	e := &webkitEngine{webkitSession: &webkitSession{s: s, current: h}, window: h}
 	t.Cleanup(e.Close)
 	return e
 }
@@ -303,12 +391,21 @@ func startWebKit(t *testing.T) engine {
 func (w *webkitEngine) Navigate(url string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.inFrame = false
+	if err := w.to(false); err != nil {
+		return err
+	}
 	return w.s.Navigate(url)
 }
 
-// to makes the page (frame false) or the widget's frame the current one.
+// to makes the engine's window current, and in it the page (frame false)
+// or the widget's frame.
 func (w *webkitEngine) to(frame bool) error {
+	if w.current != w.window {
+		if err := w.s.SwitchToWindow(w.window); err != nil {
+			return err
+		}
+		w.current, w.inFrame = w.window, false
+	}
 	if w.inFrame == frame {
 		return nil
 	}
@@ -371,6 +468,39 @@ func (w *webkitEngine) actInFrame(selector string, act func(webdriver.Element) e
 	return act(el)
 }
 
+func (w *webkitEngine) Click(elem string) error {
+	return w.actOn(elem, w.s.Click)
+}
+
+func (w *webkitEngine) Type(elem, text string) error {
+	return w.actOn(elem, func(el webdriver.Element) error { return w.s.SendKeys(el, text) })
+}
+
+// actOn does act on the page's element that the expression elem
+// evaluates to.
+func (w *webkitEngine) actOn(elem string, act func(webdriver.Element) error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.to(false); err != nil {
+		return err
+	}
+	el, err := w.s.ElementByScript("return (" + elem + "\n)")
+	if err != nil {
+		return err
+	}
+	return act(el)
+}
+
+func (w *webkitEngine) NewWindow() (engine, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h, err := w.s.NewWindow()
+	if err != nil {
+		return nil, err
+	}
+	return &webkitEngine{webkitSession: w.webkitSession, window: h, opened: true}, nil
+}
+
 func (w *webkitEngine) Logs() []string {
 	var page, frame []string
 	w.Eval(`window.__nwLog || []`, &page)
@@ -378,7 +508,18 @@ func (w *webkitEngine) Logs() []string {
 	return append(page, frame...)
 }
 
-func (w *webkitEngine) Close() { w.s.Close() }
+func (w *webkitEngine) Close() {
+	if !w.opened {
+		w.s.Close()
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.s.SwitchToWindow(w.window) == nil {
+		w.s.CloseWindow()
+	}
+	w.current, w.inFrame = "", false // the next command switches to its window
+}
 
 // engineRecorderJS records, for an engine without a log API, the page's
 // console calls and uncaught errors in window.__nwLog, as engine.Logs
@@ -402,13 +543,18 @@ const engineRecorderJS = `(function () {
 })();`
 
 // engineRecorderPath is where engineFront serves engineRecorderJS to the
-// frame (its policy allows only scripts of its own origin).
+// frame and the newsroom (their policies allow only scripts of their own
+// origin).
 const engineRecorderPath = "/__nwtest/recorder.js"
+
+// engineNewsroomPath is the newsroom's page, which engineFront instruments
+// as it does the frame's.
+const engineNewsroomPath = "/newsroom"
 
 // engineFront serves a widget server's handler on a loopback listener of
 // its own, the widget's origin for one browser: it counts the requests for
 // wasm, and for an engine without a log API puts engineRecorderJS first
-// in the frame's page.
+// in the frame's page and the newsroom's.
 type engineFront struct {
 	URL        string
 	h          http.Handler
@@ -445,7 +591,7 @@ func (f *engineFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 			io.WriteString(w, engineRecorderJS)
 			return
-		case engineFramePart:
+		case engineFramePart, engineNewsroomPath:
 			r2 := r.Clone(r.Context())
 			r2.Header.Del("Accept-Encoding")
 			r2.Header.Del("If-None-Match")

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,15 +95,18 @@ type Browser struct {
 	conn    *websocket.Conn
 	top     string
 	timeout time.Duration
+	width   int // the viewport's, for NewWindow
+	height  int
 
-	wmu    sync.Mutex // serialises writes to conn
-	mu     sync.Mutex // guards what follows
-	nextID int
-	wait   map[int]chan response
-	logs   []LogEntry
-	done   chan struct{} // closed when the connection is gone
-	err    error         // why it is gone
-	stderr []string      // Firefox's last lines on stderr, for errors
+	wmu     sync.Mutex // serialises writes to conn
+	mu      sync.Mutex // guards what follows
+	nextID  int
+	wait    map[int]chan response
+	logs    []LogEntry
+	done    chan struct{} // closed when the connection is gone
+	err     error         // why it is gone
+	stderr  []string      // Firefox's last lines on stderr, for errors
+	windows []string      // the windows NewWindow opened and CloseWindow has not closed
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -244,6 +248,7 @@ func (b *Browser) connect(wsURL string, width, height int) error {
 		return errors.New("bidi: Firefox has no top-level browsing context")
 	}
 	b.top = tree.Contexts[0].Context
+	b.width, b.height = width, height
 	if err := b.Send("session.subscribe", map[string]any{"events": []string{"log.entryAdded"}}, nil); err != nil {
 		return err
 	}
@@ -410,8 +415,50 @@ func (b *Browser) send(method string, params, result any, timeout time.Duration)
 func (b *Browser) Top() string { return b.top }
 
 // Navigate loads url in the tab and waits for its load event.
-func (b *Browser) Navigate(url string) error {
-	return b.Send("browsingContext.navigate", map[string]any{"context": b.top, "url": url, "wait": "complete"}, nil)
+func (b *Browser) Navigate(url string) error { return b.NavigateIn(b.top, url) }
+
+// NavigateIn loads url in the top-level browsing context with the given id
+// (the tab, or a window NewWindow opened) and waits for its load event.
+func (b *Browser) NavigateIn(context, url string) error {
+	return b.Send("browsingContext.navigate", map[string]any{"context": context, "url": url, "wait": "complete"}, nil)
+}
+
+// NewWindow opens a top-level browsing context in a window of its own,
+// its viewport sized as the tab's, and returns its id. A window, not a
+// tab: a page in a background tab is hidden (document.hidden), and the
+// widget closes its event stream when hidden; each window's page stays
+// visible.
+func (b *Browser) NewWindow() (string, error) {
+	var r struct{ Context string }
+	if err := b.Send("browsingContext.create", map[string]any{"type": "window"}, &r); err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	b.windows = append(b.windows, r.Context)
+	b.mu.Unlock()
+	return r.Context, b.Send("browsingContext.setViewport", map[string]any{"context": r.Context,
+		"viewport": map[string]int{"width": b.width, "height": b.height}}, nil)
+}
+
+// CloseWindow closes the window NewWindow opened with the given id.
+func (b *Browser) CloseWindow(context string) error {
+	b.mu.Lock()
+	for i, w := range b.windows {
+		if w == context {
+			b.windows = append(b.windows[:i], b.windows[i+1:]...)
+			break
+		}
+	}
+	b.mu.Unlock()
+	return b.Send("browsingContext.close", map[string]any{"context": context}, nil)
+}
+
+// IsTopLevel says whether the browsing context with the given id is the
+// tab or a window NewWindow opened (and CloseWindow has not closed).
+func (b *Browser) IsTopLevel(context string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return context == b.top || slices.Contains(b.windows, context)
 }
 
 // Context is one browsing context: the tab or a frame in it.
@@ -422,14 +469,18 @@ type Context struct {
 }
 
 // Frames lists every frame under the tab, depth first.
-func (b *Browser) Frames() ([]Context, error) {
+func (b *Browser) Frames() ([]Context, error) { return b.FramesIn(b.top) }
+
+// FramesIn lists every frame under the top-level browsing context with
+// the given id, depth first.
+func (b *Browser) FramesIn(root string) ([]Context, error) {
 	type node struct {
 		Context  string
 		URL      string
 		Children []node
 	}
 	var tree struct{ Contexts []node }
-	if err := b.Send("browsingContext.getTree", map[string]any{"root": b.top}, &tree); err != nil {
+	if err := b.Send("browsingContext.getTree", map[string]any{"root": root}, &tree); err != nil {
 		return nil, err
 	}
 	var out []Context
@@ -447,8 +498,12 @@ func (b *Browser) Frames() ([]Context, error) {
 }
 
 // Frame returns the first frame under the tab whose address contains part.
-func (b *Browser) Frame(part string) (Context, error) {
-	fs, err := b.Frames()
+func (b *Browser) Frame(part string) (Context, error) { return b.FrameIn(b.top, part) }
+
+// FrameIn returns the first frame under the top-level browsing context
+// root whose address contains part.
+func (b *Browser) FrameIn(root, part string) (Context, error) {
+	fs, err := b.FramesIn(root)
 	if err != nil {
 		return Context{}, err
 	}
@@ -518,32 +573,92 @@ func (b *Browser) HoverIn(context, selector string) error {
 	return b.pointer(context, selector, false)
 }
 
-// pointer moves the mouse to the element, and clicks it if click is set.
-func (b *Browser) pointer(context, selector string, click bool) error {
-	var r evalResult
-	if err := b.Send("script.callFunction", map[string]any{"functionDeclaration": "s => document.querySelector(s)",
-		"arguments": []any{map[string]any{"type": "string", "value": selector}}, "target": map[string]any{"context": context},
-		"awaitPromise": false, "resultOwnership": "none"}, &r); err != nil {
-		return err
-	}
-	if r.Type == "exception" {
-		return fmt.Errorf("bidi: finding %s: %s", selector, r.ExceptionDetails.Text)
-	}
-	var node struct{ Type, SharedID string }
-	if err := json.Unmarshal(r.Result, &node); err != nil || node.Type != "node" || node.SharedID == "" {
-		return fmt.Errorf("bidi: no element matches %s", selector)
-	}
-	actions := []any{map[string]any{"type": "pointerMove", "x": 0, "y": 0,
-		"origin": map[string]any{"type": "element", "element": map[string]any{"sharedId": node.SharedID}}}}
-	if click {
-		actions = append(actions, map[string]any{"type": "pointerDown", "button": 0}, map[string]any{"type": "pointerUp", "button": 0})
-	}
-	err := b.Send("input.performActions", map[string]any{"context": context, "actions": []any{map[string]any{
-		"type": "pointer", "id": "mouse", "parameters": map[string]any{"pointerType": "mouse"}, "actions": actions}}}, nil)
+// ClickOn clicks, with a real mouse press and release at its centre, the
+// element the JavaScript expression elem evaluates to in the browsing
+// context with the given id, scrolled into view first (pointer input
+// does not scroll).
+func (b *Browser) ClickOn(context, elem string) error {
+	id, err := b.elementOf(context, elem)
 	if err != nil {
 		return err
 	}
+	return b.act(context, pointerActions(id, true))
+}
+
+// TypeInto clicks the element the JavaScript expression elem evaluates to
+// in the browsing context with the given id (as ClickOn, which focuses
+// it), then types text with real key input: a key down and up for each
+// character, as a keyboard would, so the page gets its keydown, input
+// and keyup events.
+func (b *Browser) TypeInto(context, elem, text string) error {
+	id, err := b.elementOf(context, elem)
+	if err != nil {
+		return err
+	}
+	keys := make([]any, 0, 2*len(text))
+	for _, r := range text {
+		keys = append(keys, map[string]any{"type": "keyDown", "value": string(r)}, map[string]any{"type": "keyUp", "value": string(r)})
+	}
+	return b.act(context, pointerActions(id, true), map[string]any{"type": "key", "id": "keyboard", "actions": keys})
+}
+
+// elementOf returns the shared id of the element the expression elem
+// evaluates to in context, scrolled to the middle of the viewport.
+func (b *Browser) elementOf(context, elem string) (string, error) {
+	fn := "() => { const e = (" + elem + "\n); if (e && e.scrollIntoView) e.scrollIntoView({block: \"center\", inline: \"center\"}); return e; }"
+	return b.node(context, fn, nil, elem)
+}
+
+// node calls the function declaration fn with args in context and returns
+// the shared id of the element it returns; what names the element in errors.
+func (b *Browser) node(context, fn string, args []any, what string) (string, error) {
+	if args == nil {
+		args = []any{}
+	}
+	var r evalResult
+	if err := b.Send("script.callFunction", map[string]any{"functionDeclaration": fn, "arguments": args,
+		"target": map[string]any{"context": context}, "awaitPromise": false, "resultOwnership": "none"}, &r); err != nil {
+		return "", err
+	}
+	if r.Type == "exception" {
+		return "", fmt.Errorf("bidi: finding %s: %s", what, r.ExceptionDetails.Text)
+	}
+	var node struct{ Type, SharedID string }
+	if err := json.Unmarshal(r.Result, &node); err != nil || node.Type != "node" || node.SharedID == "" {
+		return "", fmt.Errorf("bidi: no element is %s", what)
+	}
+	return node.SharedID, nil
+}
+
+// pointerActions are the mouse's actions that move it to the centre of the
+// element with the shared id, and press and release it if click is set.
+func pointerActions(id string, click bool) map[string]any {
+	actions := []any{map[string]any{"type": "pointerMove", "x": 0, "y": 0,
+		"origin": map[string]any{"type": "element", "element": map[string]any{"sharedId": id}}}}
+	if click {
+		actions = append(actions, map[string]any{"type": "pointerDown", "button": 0}, map[string]any{"type": "pointerUp", "button": 0})
+	}
+	return map[string]any{"type": "pointer", "id": "mouse", "parameters": map[string]any{"pointerType": "mouse"}, "actions": actions}
+}
+
+// act performs the input sources' actions in context, one source after
+// the other, and releases what they hold.
+func (b *Browser) act(context string, sources ...map[string]any) error {
+	for _, src := range sources {
+		if err := b.Send("input.performActions", map[string]any{"context": context, "actions": []any{src}}, nil); err != nil {
+			return err
+		}
+	}
 	return b.Send("input.releaseActions", map[string]any{"context": context}, nil)
+}
+
+// pointer moves the mouse to the element, and clicks it if click is set.
+func (b *Browser) pointer(context, selector string, click bool) error {
+	id, err := b.node(context, "s => document.querySelector(s)", []any{map[string]any{"type": "string", "value": selector}}, "matching "+selector)
+	if err != nil {
+		return err
+	}
+	return b.act(context, pointerActions(id, click))
 }
 
 // Logs returns the log entries collected so far, oldest first.

@@ -13,8 +13,9 @@ import (
 )
 
 // fakeFirefox answers the commands the client sends as Firefox would, and
-// logs a console warning from a frame once subscribed.
-func fakeFirefox(t *testing.T) string {
+// logs a console warning from a frame once subscribed. Each command, as
+// "METHOD PARAMS", goes to sent (when not nil) before its answer.
+func fakeFirefox(t *testing.T, sent chan<- string) string {
 	t.Helper()
 	srv := httptest.NewServer(websocket.Handler(func(c *websocket.Conn) {
 		for {
@@ -26,12 +27,19 @@ func fakeFirefox(t *testing.T) string {
 			if err := websocket.JSON.Receive(c, &m); err != nil {
 				return
 			}
+			if sent != nil {
+				sent <- m.Method + " " + string(m.Params)
+			}
 			ok := func(result string) {
 				websocket.Message.Send(c, `{"type":"success","id":`+itoa(m.ID)+`,"result":`+result+`}`)
 			}
 			switch m.Method {
-			case "session.new", "browsingContext.setViewport":
+			case "session.new", "browsingContext.setViewport", "browsingContext.close", "input.performActions", "input.releaseActions":
 				ok(`{}`)
+			case "browsingContext.create":
+				ok(`{"context":"w2"}`)
+			case "script.callFunction":
+				ok(`{"type":"success","result":{"type":"node","sharedId":"n1"},"realm":"r"}`)
 			case "browsingContext.getTree":
 				if strings.Contains(string(m.Params), `"root"`) {
 					ok(`{"contexts":[{"context":"top","url":"http://127.0.0.2/","children":[{"context":"f1","url":"http://127.0.0.1/embed?id=w1","children":[]}]}]}`)
@@ -70,7 +78,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestProtocol(t *testing.T) {
 	b := &Browser{timeout: 2 * time.Second, wait: map[int]chan response{}, done: make(chan struct{})}
-	if err := b.connect(fakeFirefox(t), 1000, 900); err != nil {
+	if err := b.connect(fakeFirefox(t, nil), 1000, 900); err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
@@ -140,4 +148,69 @@ func TestUserJS(t *testing.T) {
 	if d, c := strings.Index(s, `user_pref("browser.startup.page", 0);`), strings.Index(s, `user_pref("browser.startup.page", 3);`); d < 0 || c < d {
 		t.Errorf("the caller's browser.startup.page is not after the default's:\n%s", s)
 	}
+}
+
+// TestWindowsAndInput: a second window, sized as the tab and known as a
+// top-level context until closed; typing is a click on the element
+// (scrolled into view) and a key down and up for each character.
+func TestWindowsAndInput(t *testing.T) {
+	sent := make(chan string, 100)
+	b := &Browser{timeout: 2 * time.Second, wait: map[int]chan response{}, done: make(chan struct{})}
+	if err := b.connect(fakeFirefox(t, sent), 1000, 900); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	drain := func() []string {
+		var out []string
+		for {
+			select {
+			case m := <-sent:
+				out = append(out, m)
+			default:
+				return out
+			}
+		}
+	}
+	drain()
+	w, err := b.NewWindow()
+	if err != nil || w != "w2" {
+		t.Fatalf("NewWindow: %q, %v; want w2", w, err)
+	}
+	if !b.IsTopLevel("w2") || !b.IsTopLevel("top") || b.IsTopLevel("f1") {
+		t.Errorf("IsTopLevel: w2 %v, top %v, f1 %v; want true, true, false", b.IsTopLevel("w2"), b.IsTopLevel("top"), b.IsTopLevel("f1"))
+	}
+	if err := b.TypeInto("w2", `nr.field("Title")`, "Hé"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CloseWindow("w2"); err != nil {
+		t.Fatal(err)
+	}
+	if b.IsTopLevel("w2") {
+		t.Error("IsTopLevel: w2 after CloseWindow: true, want false")
+	}
+	got := drain()
+	want := []string{
+		`browsingContext.create {"type":"window"}`,
+		`browsingContext.setViewport {"context":"w2","viewport":{"height":900,"width":1000}}`,
+		`script.callFunction`,
+		`input.performActions {"actions":[{"actions":[{"origin":{"element":{"sharedId":"n1"},"type":"element"},"type":"pointerMove","x":0,"y":0},{"button":0,"type":"pointerDown"},{"button":0,"type":"pointerUp"}],"id":"mouse","parameters":{"pointerType":"mouse"},"type":"pointer"}],"context":"w2"}`,
+		`input.performActions {"actions":[{"actions":[{"type":"keyDown","value":"H"},{"type":"keyUp","value":"H"},{"type":"keyDown","value":"é"},{"type":"keyUp","value":"é"}],"id":"keyboard","type":"key"}],"context":"w2"}`,
+		`input.releaseActions {"context":"w2"}`,
+		`browsingContext.close {"context":"w2"}`,
+	}
+	for i, w := range want {
+		if i >= len(got) || !strings.HasPrefix(got[i], w) {
+			t.Errorf("command %d: got %.300q, want %q", i, at(got, i), w)
+		}
+	}
+	if find := at(got, 2); !strings.Contains(find, `nr.field(\"Title\")`) || !strings.Contains(find, "scrollIntoView") || !strings.Contains(find, `"context":"w2"`) {
+		t.Errorf("finding the element: %s; want the expression, scrolled into view, in w2", find)
+	}
+}
+
+func at(l []string, i int) string {
+	if i < len(l) {
+		return l[i]
+	}
+	return "(none)"
 }

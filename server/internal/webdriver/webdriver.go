@@ -394,6 +394,56 @@ func (s *Session) FindElement(selector string) (Element, error) {
 	return Element{ID: v[elementKey]}, nil
 }
 
+// ElementByScript runs script as the body of a function in the current
+// frame (as Execute) and returns the element it returns
+// ("return document.activeElement").
+func (s *Session) ElementByScript(script string) (Element, error) {
+	var v map[string]string
+	if err := s.Execute(script, nil, &v); err != nil {
+		return Element{}, err
+	}
+	if v[elementKey] == "" {
+		return Element{}, fmt.Errorf("webdriver: %.100s: returned no element", script)
+	}
+	return Element{ID: v[elementKey]}, nil
+}
+
+// SendKeys focuses the element (scrolled into view) and types text into
+// it with the driver's simulated keyboard ("element send keys"): key
+// events for each character, and the input events they cause.
+func (s *Session) SendKeys(e Element, text string) error {
+	return s.Command(http.MethodPost, "/element/"+e.ID+"/value", map[string]string{"text": text}, nil)
+}
+
+// Window returns the handle of the current window.
+func (s *Session) Window() (string, error) {
+	var h string
+	err := s.Command(http.MethodGet, "/window", nil, &h)
+	return h, err
+}
+
+// NewWindow opens a new top-level window (not a tab) and returns its
+// handle; the current window stays the current one.
+func (s *Session) NewWindow() (string, error) {
+	var w struct{ Handle string }
+	if err := s.Command(http.MethodPost, "/window/new", map[string]string{"type": "window"}, &w); err != nil {
+		return "", err
+	}
+	return w.Handle, nil
+}
+
+// SwitchToWindow makes the window with the handle the current one, its
+// top-level page the current frame.
+func (s *Session) SwitchToWindow(handle string) error {
+	return s.Command(http.MethodPost, "/window", map[string]string{"handle": handle}, nil)
+}
+
+// CloseWindow closes the current window; switch to another before the
+// next command.
+func (s *Session) CloseWindow() error {
+	return s.Command(http.MethodDelete, "/window", nil, nil)
+}
+
 // Click scrolls the element into view and clicks its centre, as a reader's
 // mouse would.
 func (s *Session) Click(e Element) error {

@@ -27,7 +27,19 @@ func fakeDriver(t *testing.T, got *[]string) *Session {
 			}
 			io.WriteString(w, `{"value":{"element-6066-11e4-a52e-4f735466cecf":"e7"}}`)
 		case "/session/s1/execute/sync", "/session/s1/execute/async":
+			if strings.Contains(string(body), "activeElement") {
+				io.WriteString(w, `{"value":{"element-6066-11e4-a52e-4f735466cecf":"e9"}}`)
+				return
+			}
 			io.WriteString(w, `{"value":{"n":[1,2]}}`)
+		case "/session/s1/window":
+			if r.Method == http.MethodGet {
+				io.WriteString(w, `{"value":"w1"}`)
+				return
+			}
+			io.WriteString(w, `{"value":null}`)
+		case "/session/s1/window/new":
+			io.WriteString(w, `{"value":{"handle":"w2","type":"window"}}`)
 		default:
 			io.WriteString(w, `{"value":null}`)
 		}
@@ -81,6 +93,51 @@ func TestProtocol(t *testing.T) {
 	s.Close()
 	if last := sent[len(sent)-1]; last != "DELETE /session/s1 " {
 		t.Errorf("Close: last command %q, want the session deleted", last)
+	}
+}
+
+// TestWindowsAndKeys: windows opened, switched to and closed; an element
+// a script returns, and keys sent to it.
+func TestWindowsAndKeys(t *testing.T) {
+	var sent []string
+	s := fakeDriver(t, &sent)
+	h, err := s.Window()
+	if err != nil || h != "w1" {
+		t.Fatalf("Window: %q, %v; want w1", h, err)
+	}
+	h2, err := s.NewWindow()
+	if err != nil || h2 != "w2" {
+		t.Fatalf("NewWindow: %q, %v; want w2", h2, err)
+	}
+	if err := s.SwitchToWindow(h2); err != nil {
+		t.Fatal(err)
+	}
+	el, err := s.ElementByScript("return document.activeElement")
+	if err != nil || el.ID != "e9" {
+		t.Fatalf("ElementByScript: %+v, %v; want e9", el, err)
+	}
+	if err := s.SendKeys(el, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ElementByScript("return 1"); err == nil {
+		t.Error("ElementByScript of a script returning no element: no error")
+	}
+	if err := s.CloseWindow(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`GET /session/s1/window `,
+		`POST /session/s1/window/new {"type":"window"}`,
+		`POST /session/s1/window {"handle":"w2"}`,
+		`POST /session/s1/execute/sync {"args":[],"script":"return document.activeElement"}`,
+		`POST /session/s1/element/e9/value {"text":"ann"}`,
+		`POST /session/s1/execute/sync {"args":[],"script":"return 1"}`,
+		`DELETE /session/s1/window `,
+	}
+	for i, w := range want {
+		if i >= len(sent) || sent[i] != w {
+			t.Errorf("command %d: got %q, want %q", i, at(sent, i), w)
+		}
 	}
 }
 
