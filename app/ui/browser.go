@@ -41,9 +41,6 @@ func (w *Widget) onEvent(ctx app.Context, ev news.Event) {
 	}
 	w.now = time.Now()
 	w.articles = news.Keep(news.Apply(w.articles, ev), w.cfg, w.now)
-	if ev.Type == news.EventDelete {
-		w.dropAlert(ev.Article.ID)
-	}
 	w.armExpiry(ctx)
 	if ev.Seq > w.seq {
 		w.seq = ev.Seq
@@ -53,8 +50,12 @@ func (w *Widget) onEvent(ctx app.Context, ev news.Event) {
 	}
 	for _, a := range w.articles {
 		if a.ID == ev.Article.ID && a.Urgent { // shown and newly urgent: assertively, once
-			w.alert, w.alertID = a.Title, a.ID
-			ctx.After(announceFor, func(app.Context) { w.dropAlert(a.ID) })
+			w.alert = a.ID
+			ctx.After(announceFor, func(app.Context) {
+				if w.alert == a.ID {
+					w.alert = ""
+				}
+			})
 			return
 		}
 		if a.ID == ev.Article.ID && !known { // it is shown: announce it, politely and once
@@ -84,30 +85,8 @@ func (w *Widget) armExpiry(ctx app.Context) {
 		}
 		w.expiry, w.now = time.Time{}, time.Now()
 		w.articles = news.Keep(w.articles, w.cfg, w.now)
-		if !shown(w.articles, w.alertID) {
-			w.dropAlert(w.alertID)
-		}
 		w.armExpiry(ctx)
 	})
-}
-
-// dropAlert empties the assertive live region if it announces the article
-// with the given id: when its time is up, and at once when the article is
-// retracted or expires (its title must leave the widget with it).
-func (w *Widget) dropAlert(id string) {
-	if id != "" && w.alertID == id {
-		w.alert, w.alertID = "", ""
-	}
-}
-
-// shown says whether the article with the given id is in l.
-func shown(l []news.Article, id string) bool {
-	for _, a := range l {
-		if a.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // announceFor is how long, at least, the live region keeps "n new

@@ -22,8 +22,7 @@ type Widget struct {
 	seq      int64
 	now      time.Time
 	announce string    // the live region's text
-	alert    string    // the title of the urgent article the assertive region announces
-	alertID  string    // that article's id
+	alert    string    // the id of the urgent article the assertive region announces
 	expiry   time.Time // the expiry a timer waits for, zero if none
 	fresh    int       // new articles announced in the current window
 	clearing bool      // a timer will clear the announcement
@@ -60,6 +59,18 @@ func (w *Widget) load(u *url.URL) {
 	w.articles, w.seq = news.Keep(all, w.cfg, w.now), seq
 }
 
+// renderAlert is the assertive announcement of the urgent article, while
+// it is among the articles: a retraction or an expiry takes its title away
+// at once.
+func (w *Widget) renderAlert(l LabelSet) app.UI {
+	for _, a := range w.articles {
+		if a.ID == w.alert && a.ID != "" {
+			return app.Elem("span").Class("nw-sr").Body(app.Text(l.Strings.Breaking+": "), Bdi(a.Title))
+		}
+	}
+	return nil
+}
+
 // Render draws the widget.
 func (w *Widget) Render() app.UI {
 	l := Labels(w.cfg)
@@ -73,7 +84,7 @@ func (w *Widget) Render() app.UI {
 		),
 		// urgent news alone is announced assertively, once
 		app.Elem("div").Class("nw-status").Aria("live", "assertive").Body(
-			app.If(w.alert != "", app.Elem("span").Class("nw-sr").Body(app.Text(l.Strings.Breaking+": "), Bdi(w.alert))),
+			w.renderAlert(l),
 		),
 		serverOnly(func() app.UI { return embedData(w.articles, w.seq, nil) }),
 	)
