@@ -93,6 +93,16 @@ func (s *Server) pump(seq int64) {
 	}
 }
 
+// audience is who an event stream serves, which decides what the
+// back-off switch does to it.
+type audience uint8
+
+const (
+	readerStream   audience = iota // a widget: held back by the switch
+	toldStream                     // a widget that was held back: hears the mode at once, normal too
+	newsroomStream                 // a signed-in editor or a token: hears every mode, never held back
+)
+
 // GET /api/events
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	raw := r.Header.Get("Last-Event-ID")
@@ -109,7 +119,19 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A widget that was told to slow down or pause names its mode (live=):
 	// it hears the mode at once, normal included, so it knows it may stay.
-	tell := r.URL.Query().Has("live")
+	aud := readerStream
+	if r.URL.Query().Has("live") {
+		aud = toldStream
+	}
+	// The back-off switch holds the readers back, not the newsroom: the
+	// console of a signed-in editor (or a script with a token) keeps its
+	// stream whatever the mode, and hears the mode change. Only a request
+	// that carries credentials costs a lookup.
+	if _, cookie := r.Cookie(SessionCookie); cookie == nil || r.Header.Get("Authorization") != "" {
+		if p, err := s.resolve(r); err == nil && p != nil {
+			aud = newsroomStream
+		}
+	}
 	client := s.clientKey(r)
 	if r.Method == http.MethodHead {
 		// What a GET would be answered, without the body: a stream's head
@@ -156,7 +178,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		handedOver = true
-		s.streamConn(conn, sub, since, tell, client, release)
+		s.streamConn(conn, sub, since, aud, client, release)
 		return nil
 	}
 	// HTTP/2, or a writer that cannot be taken over: the stream stays in
@@ -164,7 +186,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	defer s.hub.Unsubscribe(sub)
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
-	s.stream(r.Context(), sub, since, tell, client, func(b []byte) bool {
+	s.stream(r.Context(), sub, since, aud, client, func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if _, err := w.Write(b); err != nil {
 			return false
@@ -223,7 +245,7 @@ func (s *Server) hijackStream(w http.ResponseWriter, r *http.Request) (conn net.
 // afterwards. The replay's store reads grow the stack they run on, which
 // an idle stream would keep to the end (7.7 KiB a stream); a goroutine
 // started after them waits on the smallest stack.
-func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tell bool, client netip.Addr, release func()) {
+func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, aud audience, client netip.Addr, release func()) {
 	end := func() {
 		s.hub.Unsubscribe(sub)
 		conn.Close()
@@ -247,7 +269,7 @@ func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tel
 	last, more := since, false
 	func() {
 		defer recovered()
-		last, more = s.streamStart(s.ctx, since, tell, client, write)
+		last, more = s.streamStart(s.ctx, since, aud, client, write)
 	}()
 	if !more {
 		end()
@@ -256,16 +278,16 @@ func (s *Server) streamConn(conn net.Conn, sub chan *hub.Frame, since int64, tel
 	go func() {
 		defer end()
 		defer recovered()
-		s.streamLoop(s.ctx, sub, last, write)
+		s.streamLoop(s.ctx, sub, last, aud, write)
 	}()
 }
 
 // stream writes an event stream: the retry hint, the stored events after
 // since, then the hub's live ones and heartbeats, until ctx ends, the
 // subscription ends or a write fails.
-func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, tell bool, client netip.Addr, write func([]byte) bool) {
-	if last, more := s.streamStart(ctx, since, tell, client, write); more {
-		s.streamLoop(ctx, sub, last, write)
+func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, aud audience, client netip.Addr, write func([]byte) bool) {
+	if last, more := s.streamStart(ctx, since, aud, client, write); more {
+		s.streamLoop(ctx, sub, last, aud, write)
 	}
 }
 
@@ -273,14 +295,20 @@ func (s *Server) stream(ctx context.Context, sub chan *hub.Frame, since int64, t
 // events after since; it returns the last sequence sent and whether the
 // stream goes on. The back-off switch (live.go) shapes it: paused, a
 // stream is the retry hint and the "live" event alone; slow, it ends after
-// the replay with the "live" event (a poll). With tell, a normal stream
-// starts with the event too (for a widget that was held back).
-func (s *Server) streamStart(ctx context.Context, since int64, tell bool, client netip.Addr, write func([]byte) bool) (last int64, more bool) {
+// the replay with the "live" event (a poll). A told stream starts with the
+// event when normal too (for a widget that was held back); the newsroom's
+// starts with it in every mode and is served as in normal.
+func (s *Server) streamStart(ctx context.Context, since int64, aud audience, client netip.Addr, write func([]byte) bool) (last int64, more bool) {
 	mode := s.live.current()
-	if !write(s.live.retryFrame(mode)) {
+	if aud == newsroomStream {
+		if !write(append(s.live.retryFrame(news.LiveNormal), s.live.liveFrame(mode)...)) {
+			return since, false
+		}
+		mode = news.LiveNormal
+	} else if !write(s.live.retryFrame(mode)) {
 		return since, false
 	}
-	if tell && mode == news.LiveNormal && !write(s.live.liveFrame(mode)) {
+	if aud == toldStream && mode == news.LiveNormal && !write(s.live.liveFrame(mode)) {
 		return since, false
 	}
 	if mode == news.LivePaused {
@@ -302,8 +330,9 @@ func (s *Server) streamStart(ctx context.Context, since int64, tell bool, client
 // streamLoop writes the hub's frames after last and heartbeats until ctx
 // ends, the subscription ends or a write fails. A change of the switch's
 // mode is written as the retry hint and the "live" event, and ends the
-// stream unless the mode is normal.
-func (s *Server) streamLoop(ctx context.Context, sub chan *hub.Frame, last int64, write func([]byte) bool) {
+// stream unless the mode is normal; the newsroom hears the event alone and
+// stays.
+func (s *Server) streamLoop(ctx context.Context, sub chan *hub.Frame, last int64, aud audience, write func([]byte) bool) {
 	beat := time.NewTicker(s.heartbeat)
 	defer beat.Stop()
 	for {
@@ -314,6 +343,12 @@ func (s *Server) streamLoop(ctx context.Context, sub chan *hub.Frame, last int64
 			}
 			if f.Live != "" {
 				m := news.LiveMode(f.Live)
+				if aud == newsroomStream {
+					if !write(s.live.liveFrame(m)) {
+						return
+					}
+					continue
+				}
 				if !write(append(s.live.retryFrame(m), s.live.liveFrame(m)...)) || m != news.LiveNormal {
 					return
 				}

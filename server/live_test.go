@@ -109,11 +109,17 @@ func wantRetry(t *testing.T, s *sseStream, lo, hi time.Duration) int {
 	return ms
 }
 
-// nextRecord returns the next record that is not a comment (a heartbeat).
+// nextRecord returns the next record that is not a comment (a heartbeat),
+// within 5 s however often the heartbeats come.
 func nextRecord(t *testing.T, s *sseStream) (sseRecord, bool) {
 	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
 	for {
-		r, ok := s.Next(t, 5*time.Second)
+		left := time.Until(deadline)
+		if left <= 0 {
+			t.Fatal("only heartbeats for 5 s, want a record")
+		}
+		r, ok := s.Next(t, left)
 		if !ok || !r.IsComment {
 			return r, ok
 		}
@@ -272,4 +278,58 @@ func TestLiveOverload(t *testing.T) {
 	if r := report(); r.Overload || r.SetBy != "person" {
 		t.Errorf("recovered: got %+v, want normal, no overload", r)
 	}
+}
+
+// TestLiveSparesTheNewsroom: the switch holds readers back, not editors.
+// A stream opened with a session or a personal token hears every change of
+// mode and stays open, paused included, receiving what is published; an
+// anonymous one (a forged cookie too) is closed as the mode says.
+func TestLiveSparesTheNewsroom(t *testing.T) {
+	n := newNewsroom(t, withLive)
+	seq := n.lastSeq(t)
+	since := "/api/events?since=" + strconv.FormatInt(seq, 10)
+	forged := hdr{"Cookie": server.SessionCookie + "=" + strings.Repeat("x", 43)}
+	streams := []struct {
+		name     string
+		h        hdr
+		newsroom bool
+	}{
+		{"session", n.as("ed", "cookie"), true},
+		{"token", n.as("ed", "token"), true},
+		{"anonymous", nil, false},
+		{"forged cookie", forged, false},
+	}
+	open := make([]*sseStream, len(streams))
+	for i, s := range streams {
+		open[i] = n.openSSE(t, since, s.h, false)
+		wantRetry(t, open[i], 2*time.Second, 2*time.Second)
+		if s.newsroom { // told the mode from the start
+			liveNotice(t, open[i], news.LiveNormal, 2*time.Second)
+		}
+	}
+	n.setLive(t, news.LivePaused)
+	for i, s := range streams {
+		if !s.newsroom {
+			wantRetry(t, open[i], time.Second, 6*time.Second)
+			liveNotice(t, open[i], news.LivePaused, 6*time.Second)
+			wantEnd(t, open[i])
+			continue
+		}
+		liveNotice(t, open[i], news.LivePaused, 6*time.Second)
+	}
+	a := n.publish(t, obj{"title": "Filed while paused", "flash": true})
+	// A console that opens while paused is served as in normal, told the mode.
+	late := n.openSSE(t, since, n.as("adm", "cookie"), false)
+	wantRetry(t, late, 2*time.Second, 2*time.Second)
+	liveNotice(t, late, news.LivePaused, 6*time.Second)
+	for name, st := range map[string]*sseStream{"session": open[0], "token": open[1], "opened while paused": late} {
+		if ev := st.NextEvent(t, 5*time.Second); ev.Event != "article" || !strings.Contains(ev.Data, a.ID) {
+			t.Errorf("%s stream while paused: got %+v, want the article published", name, ev)
+		}
+	}
+	// A reader opening now still gets the pause.
+	reader := n.openSSE(t, since, nil, false)
+	wantRetry(t, reader, time.Second, 6*time.Second)
+	liveNotice(t, reader, news.LivePaused, 6*time.Second)
+	wantEnd(t, reader)
 }

@@ -22,9 +22,11 @@ type API interface {
 	// Do sends a request with body as JSON (nil: none) and calls done with
 	// the response's status and body, or with err when none came.
 	Do(method, path string, body any, done func(status int, body []byte, err error))
-	// Subscribe calls changed whenever the event stream says an article
-	// was created, edited or deleted (an expiry too), until stop.
-	Subscribe(changed func()) (stop func())
+	// Subscribe calls changed with the event's name whenever the event
+	// stream says an article was created, edited or deleted (an expiry
+	// too): "article" or "delete"; "open" after a reconnect; "live" when
+	// the back-off switch moved. Until stop.
+	Subscribe(changed func(event string)) (stop func())
 }
 
 // User is who is signed in.

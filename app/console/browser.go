@@ -62,20 +62,21 @@ func (BrowserAPI) Do(method, path string, body any, done func(status int, body [
 	win.Call("fetch", path, opts).Call("then", onResp, onFail)
 }
 
-// Subscribe listens to /api/events and calls changed, at most once per
-// burst, for every article or delete event. The browser's EventSource
-// reconnects by itself; after a reconnect the console reloads its list.
-func (BrowserAPI) Subscribe(changed func()) (stop func()) {
+// Subscribe listens to /api/events and calls changed for every article,
+// delete and live event. The browser's EventSource reconnects by itself;
+// after a reconnect (open) the console reloads its list. The server never
+// holds a signed-in editor's stream back, whatever the switch says.
+func (BrowserAPI) Subscribe(changed func(event string)) (stop func()) {
 	win := app.Window()
 	if !win.Get("EventSource").Truthy() {
 		return func() {}
 	}
 	es := win.Get("EventSource").New("/api/events")
-	on := app.FuncOf(func(app.Value, []app.Value) any {
-		changed()
+	on := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		changed(args[0].Get("type").String())
 		return nil
 	})
-	for _, ev := range []string{"article", "delete", "open"} {
+	for _, ev := range []string{"article", "delete", "open", "live"} {
 		es.Call("addEventListener", ev, on)
 	}
 	return func() {

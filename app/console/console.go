@@ -49,7 +49,8 @@ type Console struct {
 	reloading, reloadAgain bool
 	stop                   func()
 
-	view string // viewArticles, viewStats, viewPartners or viewLive
+	view      string // viewArticles, viewStats, viewPartners or viewLive
+	liveHeard int    // the back-off switch's moves the stream told of
 }
 
 // The console's views, which its navigation switches between.
@@ -81,14 +82,28 @@ func (c *Console) OnMount(ctx app.Context) {
 	}
 	c.ctx, c.ready = ctx, true
 	c.reload(ctx)
-	c.stop = c.api.Subscribe(func() {
-		c.dispatch(func(ctx app.Context) {
-			if c.user.Name != "" {
-				c.reload(ctx)
-			}
-		})
-	})
 	c.tick(ctx)
+}
+
+// follow holds the event stream while someone is signed in, and only then:
+// opened after the sign-in, the stream carries the session, so the server
+// serves it whatever the back-off switch tells the readers.
+func (c *Console) follow() {
+	switch {
+	case c.user.Name != "" && c.stop == nil && c.api != nil:
+		c.stop = c.api.Subscribe(func(event string) {
+			c.dispatch(func(ctx app.Context) {
+				if event == "live" {
+					c.liveHeard++
+				} else if c.user.Name != "" {
+					c.reload(ctx)
+				}
+			})
+		})
+	case c.user.Name == "" && c.stop != nil:
+		c.stop()
+		c.stop = nil
+	}
 }
 
 // OnDismount stops the live updates.
@@ -104,7 +119,10 @@ func (c *Console) OnDismount() {
 // an event came from is often gone by the time its response arrives.
 func (c *Console) dispatch(fn func(app.Context)) {
 	if c.ctx != nil {
-		c.ctx.Dispatch(fn)
+		c.ctx.Dispatch(func(ctx app.Context) {
+			fn(ctx)
+			c.follow()
+		})
 	}
 }
 
@@ -287,7 +305,7 @@ func (c *Console) Render() app.UI {
 			return app.Elem("main").Class("nr-stats-main").Body(newPartners(c.api, link{c.dispatch, c.sessionEnded}))
 		}),
 		when(view == viewLive, func() app.UI {
-			return app.Elem("main").Class("nr-stats-main").Body(newLive(c.api, admin, link{c.dispatch, c.sessionEnded}))
+			return app.Elem("main").Class("nr-stats-main").Body(newLive(c.api, admin, c.liveHeard, link{c.dispatch, c.sessionEnded}))
 		}),
 		app.Elem("p").Class("nr-sr").Attr("role", "status").Text(c.status),
 	)

@@ -155,3 +155,40 @@ func TestPreviewShowsTheDraft(t *testing.T) {
 		t.Errorf("the urgent draft has no breaking mark in the preview")
 	}
 }
+
+// streamAPI counts the event streams the console opens and closes.
+type streamAPI struct {
+	fakeAPI
+	opened, closed int
+}
+
+func (f *streamAPI) Subscribe(func(string)) func() {
+	f.opened++
+	return func() { f.closed++ }
+}
+
+// The console holds the event stream only while someone is signed in, and
+// opens it after the sign-in, so that it carries the session (the server
+// spares such streams the back-off switch); signing out closes it.
+func TestFollowWhileSignedIn(t *testing.T) {
+	api := &streamAPI{}
+	c := &Console{api: api}
+	steps := []struct {
+		name           string
+		user           string
+		opened, closed int
+	}{
+		{"signed out", "", 0, 0},
+		{"signed in", "ann", 1, 0},
+		{"a reload", "ann", 1, 0},
+		{"signed out again", "", 1, 1},
+		{"back", "bob", 2, 1},
+	}
+	for _, s := range steps {
+		c.user = User{Name: s.user}
+		c.follow()
+		if api.opened != s.opened || api.closed != s.closed {
+			t.Errorf("%s: got %d streams opened and %d closed, want %d and %d", s.name, api.opened, api.closed, s.opened, s.closed)
+		}
+	}
+}

@@ -21,6 +21,9 @@ type Live struct {
 
 	// Admin: the signed-in user may switch the mode.
 	Admin bool
+	// Heard counts the moves of the switch the console's event stream told
+	// of: each one makes the view ask for the mode again.
+	Heard int
 
 	api  API
 	link // back to the console
@@ -57,8 +60,8 @@ var liveModes = []struct {
 
 // newLive is the view, talking to the server through api and back to the
 // console through lk.
-func newLive(api API, admin bool, lk link) *Live {
-	return &Live{Admin: admin, api: api, link: lk}
+func newLive(api API, admin bool, heard int, lk link) *Live {
+	return &Live{Admin: admin, Heard: heard, api: api, link: lk}
 }
 
 // OnMount fetches the mode.
@@ -67,6 +70,14 @@ func (l *Live) OnMount(ctx app.Context) {
 		return
 	}
 	l.fetch()
+}
+
+// OnUpdate asks for the mode again when the console heard the switch move
+// (someone else switched it, or this server slowed itself down).
+func (l *Live) OnUpdate(ctx app.Context) {
+	if l.api != nil && app.IsClient && !l.loading {
+		l.fetch()
+	}
 }
 
 // fetch asks for the mode.

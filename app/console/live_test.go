@@ -25,7 +25,7 @@ func liveAnswer(mode, by string) scripted {
 // after the confirmation, and the button of the mode served is pressed.
 func TestLiveSwitch(t *testing.T) {
 	api := &scriptAPI{answers: map[string]scripted{"GET /api/live": liveAnswer("normal", "default")}}
-	l := newLive(api, true, link{})
+	l := newLive(api, true, 0, link{})
 	l.fetch()
 	html := render(t, l)
 	has(t, html, []string{`id="nr-live-current"`, "<strong>Normal</strong>", "No one has switched it."}, []string{`role="alert"`, "Confirm pause"})
@@ -66,7 +66,7 @@ func TestLiveSwitch(t *testing.T) {
 // automatic slow-down says why.
 func TestLiveStates(t *testing.T) {
 	api := &scriptAPI{answers: map[string]scripted{"GET /api/live": {200, `{"mode":"slow","set_by":"auto","setting":{"mode":"normal"},"overload":true,"streams":95,"max_streams":100}`}}}
-	l := newLive(api, false, link{})
+	l := newLive(api, false, 0, link{})
 	l.fetch()
 	l.onMode("paused")
 	has(t, render(t, l), []string{"<strong>Slow</strong>", "slowed down by itself", "(95 of 100)", "Only an admin can switch"},
@@ -76,7 +76,7 @@ func TestLiveStates(t *testing.T) {
 	}
 
 	api.answers["GET /api/live"] = scripted{200, `{"mode":"warp"}`}
-	l = newLive(api, true, link{})
+	l = newLive(api, true, 0, link{})
 	l.fetch()
 	has(t, render(t, l), []string{`id="nr-live-error"`, `role="alert"`, "not a mode"}, []string{`id="nr-live-current"`})
 
@@ -86,7 +86,7 @@ func TestLiveStates(t *testing.T) {
 
 	ended := false
 	api.answers["GET /api/live"] = scripted{401, `{"error":{"code":"unauthorized","message":"x"}}`}
-	l = newLive(api, true, link{signOut: func() { ended = true }})
+	l = newLive(api, true, 0, link{signOut: func() { ended = true }})
 	l.fetch()
 	if !ended {
 		t.Error("a 401 keeps the admin in the live view")

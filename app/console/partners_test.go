@@ -35,7 +35,7 @@ func (f *scriptAPI) Do(method, path string, body any, done func(int, []byte, err
 	done(a.status, []byte(a.body), nil)
 }
 
-func (f *scriptAPI) Subscribe(func()) func() { return func() {} }
+func (f *scriptAPI) Subscribe(func(string)) func() { return func() {} }
 
 // has fails the test for each want html lacks and each absent it has.
 func has(t *testing.T, html string, want, absent []string) {

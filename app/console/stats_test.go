@@ -125,4 +125,4 @@ func (f *fakeAPI) Do(method, path string, body any, done func(int, []byte, error
 	f.paths = append(f.paths, path)
 }
 
-func (f *fakeAPI) Subscribe(func()) func() { return func() {} }
+func (f *fakeAPI) Subscribe(func(string)) func() { return func() {} }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"newswidget/app/news"
 	"newswidget/server"
 )
 
@@ -187,5 +188,14 @@ func TestNewsroomAdmin(t *testing.T) {
 	if buttons {
 		t.Error("an editor is offered the switch")
 	}
+	// The switch holds readers back, not the newsroom: paused by someone
+	// else, the editor's view says so without a click, and what is
+	// published meanwhile still reaches the editor's list live.
+	setLive(t, ws, news.LivePaused)
+	waitJS(t, nr, `document.getElementById("nr-live-current").textContent.includes("Paused")`, 10*time.Second)
+	publish(t, ws, map[string]any{"title": "Filed while the readers are paused", "flash": true})
+	eval(t, nr, `nr.press("Articles")`, nil)
+	waitJS(t, nr, `document.querySelector(".nr-main").textContent.includes("Filed while the readers are paused")`, 10*time.Second)
+	setLive(t, ws, news.LiveNormal)
 	b.noPageErrors(t)
 }
