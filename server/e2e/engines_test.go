@@ -47,7 +47,8 @@ var engineRender sync.Mutex
 // publisher's page of another origin: the news drawn in the frame, the
 // frame sized to them, the Go program asleep (no wasm downloaded) until a
 // live article or the reader wakes it, the live article shown, the pause
-// button, one wasm download, and no error in the page or the frame.
+// button, one wasm download, the reader's impression and click counted
+// with nothing kept about them, and no error in the page or the frame.
 func TestEngines(t *testing.T) {
 	for _, tc := range engineCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,6 +269,23 @@ func runEngine(t *testing.T, tc engineCase) {
 		engineEval(t, e, true, `(function () { try { return document.cookie + "|" + localStorage.length + "|" + sessionStorage.length; } catch (e) { return "|0|0"; } })()`, &kept)
 		if kept != "|0|0" {
 			t.Errorf("the frame keeps cookie|localStorage|sessionStorage %q, want none", kept)
+		}
+	})
+
+	// A reader's click on an article link is counted, once, in every
+	// engine: the beacon goes out as the link is followed. (The test keeps
+	// the page: a listener after the beacon's own cancels the navigation.)
+	t.Run("click-counted", func(t *testing.T) {
+		var id string
+		engineEval(t, e, true, `(function () { document.addEventListener("click", function (e) { e.preventDefault(); });
+  return document.querySelector(".nw-list .nw-item a[href]").closest("[data-id]").dataset.id; })()`, &id)
+		if err := e.ClickInFrame(".nw-list .nw-item a[href]"); err != nil {
+			t.Fatalf("clicking an article link: %v", err)
+		}
+		waitAccepted(t, ws, 2)
+		rep := readStats(t, ws, "")
+		if rep.Impressions != 1 || rep.Clicks != 1 || len(rep.Articles) != 1 || rep.Articles[0].ID != id {
+			t.Errorf("/api/stats after one click: got %+v, want 1 impression and 1 click on %s", rep, id)
 		}
 	})
 
