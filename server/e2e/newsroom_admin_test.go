@@ -10,6 +10,8 @@ import (
 
 	"newswidget/app/news"
 	"newswidget/server"
+
+	"github.com/chromedp/chromedp"
 )
 
 // adminGet is GET path's JSON as the admin (the admin token), decoded into out.
@@ -71,7 +73,8 @@ func pressedJS(label string) string {
 // partner's site; revokes it after the confirmation; switches every
 // widget's live updates to Slow and back to Normal, Paused asking first.
 // An editor sees no Partners, and the live mode read-only. axe finds
-// nothing serious in the new views, and nothing is wider than the phone.
+// nothing serious in the new views, and nothing is wider than the phone
+// or the desk's 1280 px.
 func TestNewsroomAdmin(t *testing.T) {
 	axe := axeSource(t)
 	ws := startWidgetServer(t, "", "")
@@ -83,12 +86,19 @@ func TestNewsroomAdmin(t *testing.T) {
 	b := newBrowser(t)
 	nr := openNewsroom(t, b, ws, 390)
 	eval(t, nr, axe+";true", nil)
+	// noOverflow looks at the phone and at a desk's 1280 px, and goes
+	// back to the phone.
 	noOverflow := func(state string) {
 		t.Helper()
-		var got string
-		eval(t, nr, overflowJS, &got)
-		if got != "" {
-			t.Errorf("%s at 390 px: %s", state, got)
+		for _, width := range []int64{1280, 390} {
+			if err := chromedp.Run(nr, chromedp.EmulateViewport(width, 900)); err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			eval(t, nr, overflowJS, &got)
+			if got != "" {
+				t.Errorf("%s at %d px: %s", state, width, got)
+			}
 		}
 	}
 	eval(t, nr, `nr.set("Name", `+strconv.Quote(adminName)+`) && nr.set("Password", `+strconv.Quote(adminPassword)+`) && nr.press("Sign in")`, nil)
