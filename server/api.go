@@ -66,12 +66,23 @@ func parseFilter(q url.Values) (news.ArticleFilter, error) {
 		}
 		f.Flash = &b
 	}
-	c, err := news.ParseCursor(q.Get("before"))
+	c, err := parseBefore(q)
 	if err != nil {
-		return f, news.FieldError("before", "is not a cursor from a previous page's \"next\"")
+		return f, err
 	}
 	f.Before = c
 	return f, nil
+}
+
+// parseBefore reads a listing's page cursor, the "before" parameter (a
+// previous page's "next"; empty: the first page), refusing a bad one by
+// name.
+func parseBefore(q url.Values) (news.Cursor, error) {
+	c, err := news.ParseCursor(q.Get("before"))
+	if err != nil {
+		return news.Cursor{}, news.FieldError("before", "is not a cursor from a previous page's \"next\"")
+	}
+	return c, nil
 }
 
 // GET /api/articles/{id}

@@ -83,6 +83,7 @@ type newsroomListing struct {
 	User     newsroomUser      `json:"user"`
 	Articles []news.Article    `json:"articles"`
 	Editors  map[string]string `json:"editors"`
+	Next     string            `json:"next"` // the cursor of the page after this one; "" at the end
 }
 
 // newsroomUser is who a request acts as.
@@ -91,11 +92,13 @@ type newsroomUser struct {
 	Role news.Role `json:"role"`
 }
 
-// GET /api/newsroom
+// GET /api/newsroom?before=
 //
 // The console's view: who is signed in, the newest articles with the
 // expired ones (which no public listing shows), and who last published or
-// edited each, from the audit log. Any editor may read it.
+// edited each, from the audit log. Any editor may read it. Like
+// /api/articles it pages: "next" is the cursor of the following page, which
+// ?before= asks for ("" at the end).
 func (s *Server) handleNewsroomListing(w http.ResponseWriter, r *http.Request) error {
 	if _, err := r.Cookie(SessionCookie); err != nil && r.Header.Get("Authorization") == "" {
 		// The console asks on every load whether anyone is signed in: a
@@ -107,7 +110,15 @@ func (s *Server) handleNewsroomListing(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	list, _, err := s.store.Articles(r.Context(), news.ArticleFilter{Limit: news.MaxListLimit, Expired: true})
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
+	before, err := parseBefore(q)
+	if err != nil {
+		return err
+	}
+	list, next, err := s.store.Articles(r.Context(), news.ArticleFilter{Limit: news.MaxListLimit, Expired: true, Before: before})
 	if err != nil {
 		return err
 	}
@@ -138,6 +149,7 @@ func (s *Server) handleNewsroomListing(w http.ResponseWriter, r *http.Request) e
 		User:     newsroomUser{Name: p.name, Role: p.role},
 		Articles: list,
 		Editors:  editors,
+		Next:     next.String(),
 	})
 	return nil
 }

@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"newswidget/app/news"
 	"newswidget/web"
@@ -148,4 +151,85 @@ func TestNewsroomListingSpendsNoBudget(t *testing.T) {
 		wantStatus(t, n.get(t, "/api/newsroom", nil), http.StatusUnauthorized)
 	}
 	wantStatus(t, n.get(t, "/api/newsroom", n.as("ed", "cookie")), http.StatusOK)
+}
+
+// TestNewsroomListingPages: GET /api/newsroom pages like /api/articles,
+// with the same "before" cursor: the newest 50 and the cursor of the rest,
+// then the rest and no cursor; a bad cursor is refused by name, and no
+// cursor lets an anonymous caller in.
+func TestNewsroomListingPages(t *testing.T) {
+	n := newNewsroom(t)
+	type listing struct {
+		Articles []news.Article
+		Next     *string
+	}
+	seeded := decode[listing](t, n.get(t, "/api/newsroom", n.as("ed", "cookie")).Body)
+	if len(seeded.Articles) > 40 {
+		t.Fatalf("the seed has %d articles; the test wants at most 40", len(seeded.Articles))
+	}
+	total := len(seeded.Articles) + 60
+	base := time.Now().Add(-24 * time.Hour).UTC().Truncate(time.Second)
+	for i := range 60 {
+		body := mustJSON(t, obj{"id": fmt.Sprintf("page-%02d", i), "title": fmt.Sprintf("Filed %d", i),
+			"published_at": base.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)})
+		wantStatus(t, n.do(t, http.MethodPost, "/api/articles", body, n.as("admin-token", "")), http.StatusCreated)
+	}
+	first := decode[listing](t, n.get(t, "/api/newsroom", n.as("ed", "cookie")).Body)
+	if first.Next == nil || *first.Next == "" {
+		t.Fatalf("the first page has no next cursor")
+	}
+	seen := map[string]bool{}
+	for _, tc := range []struct {
+		name, who, how, before string
+		status                 int
+		want                   int  // articles on the page
+		more                   bool // a next cursor
+		field                  string
+	}{
+		{"first page", "ed", "cookie", "", http.StatusOK, news.MaxListLimit, true, ""},
+		{"second page", "ed", "cookie", url.QueryEscape(*first.Next), http.StatusOK, total - news.MaxListLimit, false, ""},
+		{"by token", "adm", "token", url.QueryEscape(*first.Next), http.StatusOK, total - news.MaxListLimit, false, ""},
+		{"bad cursor", "ed", "cookie", "not-a-cursor", http.StatusBadRequest, 0, false, "before"},
+		{"bad id in cursor", "ed", "cookie", "123.%2F..", http.StatusBadRequest, 0, false, "before"},
+		{"anonymous", "anonymous", "", url.QueryEscape(*first.Next), http.StatusUnauthorized, 0, false, ""},
+		{"anonymous, bad cursor", "anonymous", "", "not-a-cursor", http.StatusUnauthorized, 0, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "/api/newsroom"
+			if tc.before != "" {
+				path += "?before=" + tc.before
+			}
+			r := n.get(t, path, n.as(tc.who, tc.how))
+			switch tc.status {
+			case http.StatusBadRequest:
+				wantError(t, r, tc.status, news.EInvalid, tc.field)
+				return
+			case http.StatusUnauthorized:
+				wantError(t, r, tc.status, news.EUnauthorized, "")
+				return
+			}
+			wantStatus(t, r, http.StatusOK)
+			l := decode[listing](t, r.Body)
+			if len(l.Articles) != tc.want {
+				t.Errorf("got %d articles, want %d", len(l.Articles), tc.want)
+			}
+			if l.Next == nil {
+				t.Fatalf("the answer has no \"next\": %.200s", r.Body)
+			}
+			if more := *l.Next != ""; more != tc.more {
+				t.Errorf("next %q; want one: %v", *l.Next, tc.more)
+			}
+			if tc.how != "token" {
+				for _, a := range l.Articles {
+					if seen[a.ID] {
+						t.Errorf("%s is on two pages", a.ID)
+					}
+					seen[a.ID] = true
+				}
+			}
+		})
+	}
+	if len(seen) != total || !seen["page-00"] {
+		t.Errorf("the two pages hold %d articles (page-00: %v), want all %d", len(seen), seen["page-00"], total)
+	}
 }

@@ -35,13 +35,14 @@ type User struct {
 	Role news.Role `json:"role"`
 }
 
-// Listing is what GET /api/newsroom answers: who is signed in, every
-// article (the expired ones too, which the public no longer sees) and who
-// last wrote each.
+// Listing is what GET /api/newsroom answers: who is signed in, a page of
+// the articles (the expired ones too, which the public no longer sees), who
+// last wrote each, and the cursor of the next page.
 type Listing struct {
 	User     User              `json:"user"`
 	Articles []news.Article    `json:"articles"`
 	Editors  map[string]string `json:"editors"` // article id → name of its last writer
+	Next     string            `json:"next"`    // the cursor of the page after this one, for ?before=; "" at the end
 }
 
 // apiError is the API's error body, {"error":{code,message,field}}.

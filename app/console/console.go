@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
 	"time"
@@ -46,8 +45,12 @@ type Console struct {
 	changed bool   // the article in the form was changed by someone else meanwhile
 	status  string // the polite live region's text
 
-	reloading, reloadAgain bool
-	stop                   func()
+	next  string // the cursor of the page after the articles shown; "": none
+	pages int    // the pages of articles shown: more than one after "Show older articles"
+
+	fetching                bool // a listing request runs (older.go)
+	reloadAgain, olderAgain bool // asked for while it ran
+	stop                    func()
 
 	view      string // viewArticles, viewStats, viewPartners or viewLive
 	liveHeard int    // the back-off switch's moves the stream told of
@@ -117,12 +120,18 @@ func (c *Console) OnDismount() {
 // A response must come back through the console's own context: go-app
 // drops a dispatch whose source element is gone, and the button or form
 // an event came from is often gone by the time its response arrives.
+// Outside a browser (tests; the server makes no requests) it runs fn at
+// once.
 func (c *Console) dispatch(fn func(app.Context)) {
-	if c.ctx != nil {
+	switch {
+	case c.ctx != nil:
 		c.ctx.Dispatch(func(ctx app.Context) {
 			fn(ctx)
 			c.follow()
 		})
+	case !app.IsClient:
+		fn(nil)
+		c.follow()
 	}
 }
 
@@ -222,46 +231,10 @@ func (c *Console) tick(ctx app.Context) {
 	})
 }
 
-// reload fetches the listing; a reload asked for while one runs runs once
-// after it, so a burst of events costs two requests.
-func (c *Console) reload(ctx app.Context) {
-	if c.reloading {
-		c.reloadAgain = true
-		return
-	}
-	c.reloading = true
-	c.api.Do("GET", "/api/newsroom", nil, func(status int, body []byte, err error) {
-		c.dispatch(func(ctx app.Context) {
-			c.reloading = false
-			c.checked = true
-			c.now = time.Now()
-			switch {
-			case err != nil:
-				c.status = "The server cannot be reached; retrying when it is back."
-			case status == 401 || status == 403:
-				c.user, c.view = User{}, viewArticles
-			case status == 200:
-				var l Listing
-				if json.Unmarshal(body, &l) == nil {
-					wasOut := c.user.Name == ""
-					c.loaded(l)
-					if wasOut && c.user.Name != "" { // just signed in, keyboard first: straight to the headline
-						c.focus("nr-title")
-					}
-				}
-			}
-			if c.reloadAgain {
-				c.reloadAgain = false
-				c.reload(ctx)
-			}
-		})
-	})
-}
-
 // loaded takes a fresh listing, noting when the article being edited
 // changed under the editor.
 func (c *Console) loaded(l Listing) {
-	c.user, c.articles, c.editors = l.User, l.Articles, l.Editors
+	c.user, c.articles, c.editors, c.next = l.User, l.Articles, l.Editors, l.Next
 	if c.draft.ID == "" {
 		return
 	}
@@ -370,6 +343,7 @@ func (c *Console) onSignOut(ctx app.Context, e app.Event) {
 	c.api.Do("DELETE", "/api/session", nil, func(int, []byte, error) {
 		c.dispatch(func(app.Context) {
 			c.user, c.articles, c.errs, c.view = User{}, nil, nil, viewArticles
+			c.next, c.pages = "", 0
 			c.load(draft{})
 			c.signName, c.signPassword, c.signError = "", "", ""
 		})

@@ -45,7 +45,7 @@ func (c *Console) renderList() app.UI {
 			a := shown[i]
 			expired := a.Expired(c.now)
 			return app.Elem("li").Class("nr-article", cond(a.ID == c.draft.ID, "nr-current"), cond(expired, "nr-expired")).DataSet("id", a.ID).Body(
-				app.Elem("button").Attr("type", "button").Class("nr-open").
+				app.Elem("button").ID(openID(a.ID)).Attr("type", "button").Class("nr-open").
 					Aria("current", cond(a.ID == c.draft.ID, "true")).
 					OnClick(func(ctx app.Context, e app.Event) { c.edit(a) }, a.ID).
 					Body(ui.Isolated(app.Elem("span").Class("nr-title"), a.Title)),
@@ -62,6 +62,7 @@ func (c *Console) renderList() app.UI {
 				),
 			)
 		})),
+		c.renderOlder(),
 	)
 }
 
