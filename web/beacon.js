@@ -1,5 +1,6 @@
 /* newswidget beacon, in the widget's frame. It counts, for the publisher,
-   one impression per page view (half the widget visible for one second)
+   one impression per page view (half the widget, or half a screen's height
+   of a taller one, visible for one second)
    and the clicks on article links, sent with navigator.sendBeacon to
    /api/beacon: the partner key and article ids only -- no cookie, no
    storage, no identifier. On a refusal page (an unknown or revoked partner
@@ -26,8 +27,13 @@
     if (!on || imp || d.visibilityState != "visible") timer = clearTimeout(timer);
     else timer ||= setTimeout(() => { imp = 1; send() }, 1000);
   };
-  // root null: the top-level viewport, through every frame that clips this one
-  new IntersectionObserver(([e]) => { on = e.intersectionRatio >= .5; arm() }, { threshold: [0, .5] }).observe(d.documentElement);
+  // root null: the top-level viewport, through every frame that clips this
+  // one. Seen: half the widget in view, or half a screen's height of it --
+  // a widget taller than the reader's window can never be half in view, and
+  // one filling the window is seen. The fine thresholds report the visible
+  // height as it grows, before it stops growing at the window's height.
+  const seen = e => e.intersectionRatio >= .5 || e.intersectionRect.height >= screen.availHeight / 2;
+  new IntersectionObserver(([e]) => { on = seen(e); arm() }, { threshold: [...Array(51).keys()].map(i => i / 50) }).observe(d.documentElement);
   // the capture phase: before the Go program's own click handling
   d.addEventListener("click", e => {
     const item = e.target.closest?.("a[href]")?.closest("[data-id]");

@@ -292,3 +292,30 @@ func TestImpressionNeedsView(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond)
 	waitAccepted(t, ws, 1)
 }
+
+// TestImpressionTallWidget: a widget taller than the reader's window can
+// never be half in view; filling the window, it is seen. Peeking 100 px
+// above the fold it is no impression; scrolled to fill the window for a
+// second, it is one.
+func TestImpressionTallWidget(t *testing.T) {
+	ws := partnerServer(t)
+	for i := range 20 { // 30 rows: 3,598 px
+		publish(t, ws, map[string]any{"title": fmt.Sprintf("Tall widget row %d", i), "summary": "A row."})
+	}
+	host := hostPage(t, `<!DOCTYPE html><html lang="en"><body style="margin:0"><div id="above" style="height:800px">Above the widget</div>
+<script src="`+ws.URL+`/widget.js" async data-limit="30" data-loading="eager"></script><div style="height:3000px"></div></body></html>`)
+	b := newBrowser(t)
+	open(t, b, host)
+	waitBoot(t, b.frame(t, "/embed"))
+	var geo struct{ Top, Height, Window, Screen float64 }
+	eval(t, b.ctx, `(function () { document.getElementById("above").style.height = (innerHeight - 100) + "px";
+  var r = document.querySelector(".newswidget").getBoundingClientRect();
+  return {top: r.top, height: r.height, window: innerHeight, screen: screen.availHeight}; })()`, &geo)
+	if geo.Height < 2*geo.Window || geo.Window-geo.Top > geo.Screen/2 {
+		t.Fatalf("the page does not set the case up: %+v", geo)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	waitAccepted(t, ws, 0) // 100 px in view: neither half the widget nor half a screen
+	eval(t, b.ctx, `document.querySelector(".newswidget").scrollIntoView({block: "center"}), 1`, nil)
+	waitAccepted(t, ws, 1)
+}
