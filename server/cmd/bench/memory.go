@@ -112,8 +112,25 @@ func memoryPass(ctx context.Context, env *benchEnv, hostURL string, n int) (*mem
 		return nil, err
 	}
 	defer c.cancel()
-	if _, err := c.visit(hostURL+"/widget?w="+ws.URL, true); err != nil {
+	if _, err := c.visit(hostURL+"/widget?w="+ws.URL, false); err != nil {
 		return nil, err
+	}
+	// The Go program sleeps until news or the reader need it; the
+	// publisher's update() wakes it, as a page changing its widget would.
+	wake := `(function () { var s = document.querySelector('script[src$="/widget.js"]');
+  return !!(s && s.newswidget && window.__bench.t1 && (s.newswidget.update({}), true)); })()`
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var woken bool
+		if err := chromedp.Run(c.ctx, chromedp.Evaluate(wake+`&&window.__bench.ready!==null`, &woken)); err != nil {
+			return nil, err
+		}
+		if woken {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("the frame's Go program did not wake on update() within 30 s")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	fctx, err := c.frame("/embed")
 	if err != nil {
