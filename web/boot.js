@@ -108,12 +108,7 @@ function shimStorage() {
     d.head.appendChild(s);
   }
   function run(mod) {
-    var go = new Go();
-    // Go's wasm never returns memory to the browser, so its peak is what a
-    // reader's tab keeps: collecting at 25% growth instead of 100% keeps a
-    // long-open widget near its live data (set here, not with runtime/debug,
-    // which would grow the bundle).
-    go.env.GOGC = "25";
+    var go = new Go(); // the Go program tightens its own GC once it runs
     mod.then(function (m) { return WebAssembly.instantiate(m, go.importObject); }).then(function (instance) {
       scroll = [w.scrollX, w.scrollY]; // its first render replaces the page
       go.run(instance).then(function () {
