@@ -33,7 +33,9 @@
   // one filling the window is seen. The fine thresholds report the visible
   // height as it grows, before it stops growing at the window's height.
   const seen = e => e.intersectionRatio >= .5 || e.intersectionRect.height >= screen.availHeight / 2;
-  new IntersectionObserver(([e]) => { on = seen(e); arm() }, { threshold: [...Array(51).keys()].map(i => i / 50) }).observe(d.documentElement);
+  // A busy page delivers several crossings at once, oldest first: the
+  // last one is the widget's state now.
+  new IntersectionObserver(es => { on = seen(es.at(-1)); arm() }, { threshold: [...Array(51).keys()].map(i => i / 50) }).observe(d.documentElement);
   // the capture phase: before the Go program's own click handling
   d.addEventListener("click", e => {
     const item = e.target.closest?.("a[href]")?.closest("[data-id]");
