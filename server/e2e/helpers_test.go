@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -324,5 +325,38 @@ func evalAsync(t *testing.T, ctx context.Context, expr string, out any) {
 	await := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
 	if err := chromedp.Run(ctx, chromedp.Evaluate(expr, out, await)); err != nil {
 		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+}
+
+// adminDo sends method path to ws as the admin (the admin token), with
+// body as JSON (nil: none); it wants the status want and decodes the
+// answer into out (nil: not read).
+func adminDo(t *testing.T, ws *widgetServer, method, path string, body any, want int, out any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, ws.URL+path, r)
+	req.Header.Set("Authorization", "Bearer "+ws.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d", method, path, resp.StatusCode, want)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
 	}
 }

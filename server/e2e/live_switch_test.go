@@ -20,17 +20,7 @@ const (
 // setLive sets the back-off switch as the admin.
 func setLive(t *testing.T, ws *widgetServer, mode news.LiveMode) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPut, ws.URL+"/api/live", strings.NewReader(`{"mode":"`+string(mode)+`"}`))
-	req.Header.Set("Authorization", "Bearer "+ws.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT /api/live %s: status %d", mode, resp.StatusCode)
-	}
+	adminDo(t, ws, http.MethodPut, "/api/live", map[string]news.LiveMode{"mode": mode}, http.StatusOK, nil)
 }
 
 // shows is a JS test of the ticker showing title.

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,18 +19,7 @@ import (
 // publish posts an article through the API, as an editor would.
 func publish(t *testing.T, ws *widgetServer, a map[string]any) {
 	t.Helper()
-	body, _ := json.Marshal(a)
-	req, _ := http.NewRequest(http.MethodPost, ws.URL+"/api/articles", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+ws.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("publish: status %d", resp.StatusCode)
-	}
+	adminDo(t, ws, http.MethodPost, "/api/articles", a, http.StatusCreated, nil)
 }
 
 func TestLiveUpdates(t *testing.T) {
@@ -166,18 +154,7 @@ func TestLiveUpdateAndDelete(t *testing.T) {
 
 	send := func(method, path string, body map[string]any, want int) {
 		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, ws.URL+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+ws.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s: status %d, want %d", method, path, resp.StatusCode, want)
-		}
+		adminDo(t, ws, method, path, body, want, nil)
 	}
 	const id = "flash-kfor-4500"
 	var pos int

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"testing"
@@ -17,19 +16,7 @@ import (
 // adminGet is GET path's JSON as the admin (the admin token), decoded into out.
 func adminGet(t *testing.T, ws *widgetServer, path string, out any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, ws.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+ws.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d", path, resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
+	adminDo(t, ws, http.MethodGet, path, nil, http.StatusOK, out)
 }
 
 // apiPartner is a partner as GET /api/partners lists it.

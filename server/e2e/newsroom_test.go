@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -233,18 +232,7 @@ func TestNewsroomLive(t *testing.T) {
 // publishPut replaces an article through the API with the admin token.
 func publishPut(t *testing.T, ws *widgetServer, id string, body map[string]any) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPut, ws.URL+"/api/articles/"+id, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+ws.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT %s: %d", id, resp.StatusCode)
-	}
+	adminDo(t, ws, http.MethodPut, "/api/articles/"+id, body, http.StatusOK, nil)
 }
 
 // overflowJS says what sticks out sideways, "" when nothing does: the page

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -214,17 +213,8 @@ func readStats(t *testing.T, ws *widgetServer, query string) statsReport {
 	if err := ws.srv.FlushStats(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, ws.URL+"/api/stats"+query, nil)
-	req.Header.Set("Authorization", "Bearer "+ws.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var rep statsReport
-	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("/api/stats%s: %d %v", query, resp.StatusCode, err)
-	}
+	adminDo(t, ws, http.MethodGet, "/api/stats"+query, nil, http.StatusOK, &rep)
 	return rep
 }
 
