@@ -93,6 +93,13 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	return p, nil
 }
 
+// carriesCredentials reports whether r names anyone at all: an
+// Authorization header or a session cookie, right or wrong.
+func carriesCredentials(r *http.Request) bool {
+	_, err := r.Cookie(SessionCookie)
+	return err == nil || r.Header.Get("Authorization") != ""
+}
+
 // resolve returns the principal of the request's credentials, nil for
 // none or wrong ones.
 func (s *Server) resolve(r *http.Request) (*principal, error) {

@@ -127,7 +127,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	// console of a signed-in editor (or a script with a token) keeps its
 	// stream whatever the mode, and hears the mode change. Only a request
 	// that carries credentials costs a lookup.
-	if _, cookie := r.Cookie(SessionCookie); cookie == nil || r.Header.Get("Authorization") != "" {
+	if carriesCredentials(r) {
 		if p, err := s.resolve(r); err == nil && p != nil {
 			aud = newsroomStream
 		}

@@ -100,7 +100,7 @@ type newsroomUser struct {
 // /api/articles it pages: "next" is the cursor of the following page, which
 // ?before= asks for ("" at the end).
 func (s *Server) handleNewsroomListing(w http.ResponseWriter, r *http.Request) error {
-	if _, err := r.Cookie(SessionCookie); err != nil && r.Header.Get("Authorization") == "" {
+	if !carriesCredentials(r) {
 		// The console asks on every load whether anyone is signed in: a
 		// request with no credentials at all is no wrong guess, and must
 		// not spend the client's failure budget.
