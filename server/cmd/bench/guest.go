@@ -99,6 +99,13 @@ type guestEvent struct {
 			URL       string `json:"url"`
 			ProcessID int    `json:"processId"`
 		} `json:"data"`
+		// Layout's and ParseHTML's: which frame's document (explainTasks)
+		BeginData struct {
+			Frame string `json:"frame"`
+			URL   string `json:"url"`
+			Dirty int    `json:"dirtyObjects"`
+			Total int    `json:"totalObjects"`
+		} `json:"beginData"`
 	} `json:"args"`
 }
 
@@ -108,14 +115,10 @@ var guestEventNames = map[string]bool{"RunTask": true, "ThreadControllerImpl::Ru
 	"FrameCommittedInBrowser": true, "CommitLoad": true, guestSyncMark: true}
 
 // explainTasks (NWBENCH_TASKS=1 in the environment) prints, for each long
-// task of figure 12, the work inside it (parsing, scripts, style, layout,
-// paint) from the trace: where to look when 12a or 12b misses.
+// task of figure 12, the work inside it (every traced event over 2 ms:
+// parsing, scripts, style, layout, paint, garbage collection, navigation)
+// from the trace: where to look when 12a or 12b misses.
 var explainTasks = os.Getenv("NWBENCH_TASKS") != ""
-
-// guestDetailNames are the events explainTasks also keeps.
-var guestDetailNames = map[string]bool{"ParseHTML": true, "EvaluateScript": true, "v8.compile": true, "UpdateLayoutTree": true,
-	"Layout": true, "PrePaint": true, "Paint": true, "Layerize": true, "Commit": true, "FunctionCall": true, "TimerFire": true,
-	"EventDispatch": true, "ParseAuthorStyleSheet": true, "FireAnimationFrame": true, "HitTest": true}
 
 // guestRequest is one response a frame received, from CDP's Network events.
 type guestRequest struct {
@@ -155,7 +158,7 @@ func openGuestTab(ctx context.Context, env *benchEnv, throttle float64) (*guestT
 		case *tracing.EventDataCollected:
 			for _, v := range e.Value {
 				var te guestEvent
-				if json.Unmarshal(v, &te) == nil && (guestEventNames[te.Name] || explainTasks && guestDetailNames[te.Name]) {
+				if json.Unmarshal(v, &te) == nil && (guestEventNames[te.Name] || explainTasks && te.Dur > 2000) {
 					t.events = append(t.events, te)
 				}
 			}
@@ -180,9 +183,13 @@ func openGuestTab(ctx context.Context, env *benchEnv, throttle float64) (*guestT
 			}
 		}
 	})
+	cats := guestCategories
+	if explainTasks {
+		cats = append(cats[:len(cats):len(cats)], "v8", "blink", "loading", "navigation", "toplevel")
+	}
 	err = chromedp.Run(c.ctx, network.Enable(), tracing.Start().
 		WithTransferMode(tracing.TransferModeReportEvents).
-		WithTraceConfig(&tracing.TraceConfig{IncludedCategories: guestCategories}))
+		WithTraceConfig(&tracing.TraceConfig{IncludedCategories: cats}))
 	if err == nil && throttle > 1 {
 		err = chromedp.Run(c.ctx, emulation.SetCPUThrottlingRate(throttle))
 	}
@@ -335,8 +342,13 @@ func (tr *guestTrace) mainTasks(pid int) []guestTask {
 func (tr *guestTrace) explain(page string, pid int, k guestTask, from float64) {
 	fmt.Fprintf(os.Stderr, "bench: 12 %s: task at %.0f ms, %.1f ms\n", page, (k.Start-from)/1000, k.Dur/1000)
 	for _, e := range tr.events {
-		if e.Pid == pid && guestDetailNames[e.Name] && e.Ts >= k.Start && e.Ts < k.End() && e.Dur > 2000 {
-			fmt.Fprintf(os.Stderr, "bench:      +%.1f ms %s %.1f ms %s\n", (e.Ts-k.Start)/1000, e.Name, e.Dur/1000, e.Args.Data.URL)
+		if e.Pid == pid && !guestEventNames[e.Name] && e.Ts >= k.Start && e.Ts < k.End() && e.Dur > 2000 {
+			b := e.Args.BeginData
+			fmt.Fprintf(os.Stderr, "bench:      +%.1f ms %s %.1f ms %s%s", (e.Ts-k.Start)/1000, e.Name, e.Dur/1000, e.Args.Data.URL, b.URL)
+			if b.Frame != "" {
+				fmt.Fprintf(os.Stderr, " frame %.6s %d/%d objects", b.Frame, b.Dirty, b.Total)
+			}
+			fmt.Fprintln(os.Stderr)
 		}
 	}
 }
