@@ -238,8 +238,8 @@ func (p *pages) evictOne() {
 // renderNow runs go-app's Handler on a request made here, never the
 // reader's: go-app writes the request's host into the page (og:url), so the
 // page is rendered for the configured public URL whatever Host or request
-// target a client sent. The widget's page gets the beacon script (impressions
-// and clicks, web/beacon.js).
+// target a client sent. The widget's page carries its boot script and its
+// beacon (impressions and clicks, web/beacon.js) inline (FinishEmbed).
 func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
 	pub := p.s.publicURL
 	r := (&http.Request{
@@ -256,9 +256,10 @@ func (p *pages) renderNow(path string, query url.Values, status int) *rendered {
 	if base := p.s.absURL(""); base != "http://"+pub.Host {
 		body = bytes.ReplaceAll(body, []byte(`"http://`+pub.Host+`/`), []byte(`"`+base+`/`))
 	}
-	body = p.s.static.FinishPage(body)
 	if path == ui.EmbedPath {
-		body = bytes.Replace(body, []byte("</head>"), []byte(`<script defer src="`+p.s.static.Beacon+`"></script></head>`), 1)
+		body = p.s.static.FinishEmbed(body)
+	} else {
+		body = p.s.static.FinishPage(body)
 	}
 	body = p.s.articleHead(path, status, body) // canonical, feeds, JSON-LD: article pages only
 	c := &rendered{Entity: assets.Entity{Body: body, ETag: assets.ETagOf(body)}, status: status, at: time.Now()}
@@ -293,7 +294,8 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *rendered, 
 	assets.Write(w, r, &c.Entity, c.status)
 }
 
-// pageCSP allows only the widget's own scripts, styles, wasm and API, and
+// pageCSP allows only the widget's own scripts (from its origin, and the
+// widget page's two inline ones by their hashes), styles, wasm and API, and
 // lets only the configured origins frame it -- those of the widget's
 // partner when it has one, else -origins -- and the site itself, whose
 // configurator shows the widget. It names no manifest: pages link none.
@@ -304,7 +306,7 @@ func (s *Server) pageCSP(partner *news.Partner) string {
 	} else if len(s.origins) > 0 {
 		ancestors = "'self' " + strings.Join(s.origins, " ")
 	}
-	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
+	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' " + s.static.ScriptHashes() + "; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' https: http:; connect-src 'self'; base-uri 'none'; form-action 'none'; " +
 		"frame-ancestors " + ancestors
 }

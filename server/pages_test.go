@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"html"
 	"io"
 	"net/http"
@@ -98,24 +100,48 @@ func TestEmbedPage(t *testing.T) {
 	if got := ids(e.Articles); !slices.Contains(got, seed.ArticleID) || len(got) != seedCount {
 		t.Errorf("embedded articles: got %v, want the %d seed articles", got, seedCount)
 	}
-	// The page loads the boot script (/app.js) and nothing of the Go
-	// program: no wasm_exec.js, no wasm preload, no loading overlay. The boot script loads
-	// them when the program wakes. Both by content-hashed names,
-	// immutable, so a returning reader revalidates nothing; each is the
-	// fixed name's script. (go-app writes attributes in map order.)
-	if m := regexp.MustCompile(`wasm_exec|\.wasm|id="app-wasm-loader"`).Find(r.Body); m != nil {
+	// Outside the boot script, the page names nothing of the Go program:
+	// no wasm_exec.js, no wasm preload, no loading overlay; the boot script
+	// loads them when the program wakes.
+	markup := regexp.MustCompile(`(?s)<script>.*?</script>`).ReplaceAll(r.Body, nil)
+	if m := regexp.MustCompile(`wasm_exec|\.wasm|id="app-wasm-loader"`).Find(markup); m != nil {
 		t.Errorf("the page names the Go program (%s) before it wakes", m)
 	}
-	boot := regexp.MustCompile(`<script[^>]* src="(/web/app\.[0-9a-f]{10}\.js)"`).FindSubmatch(r.Body)
-	if boot == nil {
-		t.Fatal("the page does not load /app.js by a hashed name")
+	// It runs the boot script (/app.js) and the beacon inline at the end of
+	// its body: no script request, so no task of their own on a publisher's
+	// main thread. The CSP allows each by its hash.
+	if m := regexp.MustCompile(`<script[^>]* src=`).Find(r.Body); m != nil {
+		t.Errorf("the page requests a script: %s", m)
 	}
-	bootJS := ts.get(t, string(boot[1]), nil).Body
+	inline := inlineScripts(r.Body)
+	if len(inline) != 2 {
+		t.Fatalf("inline scripts: got %d, want 2 (the boot script, the beacon)", len(inline))
+	}
+	if fixed := ts.get(t, "/app.js", nil).Body; !bytes.Equal(inline[0], fixed) || len(fixed) == 0 {
+		t.Errorf("the first inline script is not /app.js:\n%.200s", inline[0])
+	}
+	if !bytes.Contains(inline[1], []byte(`"/api/beacon"`)) {
+		t.Errorf("the second inline script is not the beacon:\n%.200s", inline[1])
+	}
+	for i, js := range inline {
+		sum := sha256.Sum256(js)
+		if h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(csp, h) {
+			t.Errorf("inline script %d: CSP %q lacks its hash %s", i, csp, h)
+		}
+	}
+	if i, j := bytes.Index(r.Body, inline[0]), bytes.LastIndex(r.Body, []byte("</body>")); i < 0 || j < 0 || i > j || bytes.Contains(r.Body[i:j], []byte("<li")) {
+		t.Error("the inline scripts are not at the end of the body")
+	}
+	// The other pages name the boot script by its content-hashed name,
+	// immutable, so a returning reader revalidates nothing; so does the
+	// boot script wasm_exec.js. Each is the fixed name's script. (go-app
+	// writes attributes in map order.)
+	article := ts.get(t, "/articles/"+seed.ArticleID, nil)
+	wantStatus(t, article, http.StatusOK)
 	for _, name := range []string{"wasm_exec", "app"} {
-		pattern := `"(/web/wasm_exec\.[0-9a-f]{10}\.js)"` // in the boot script
-		in := bootJS
+		pattern, in := `"(/web/wasm_exec\.[0-9a-f]{10}\.js)"`, inline[0] // in the boot script
 		if name == "app" {
-			pattern, in = `<script[^>]* src="(/web/app\.[0-9a-f]{10}\.js)"`, r.Body
+			pattern, in = `<script[^>]* src="(/web/app\.[0-9a-f]{10}\.js)"`, article.Body
 		}
 		m := regexp.MustCompile(pattern).FindSubmatch(in)
 		if m == nil {
@@ -505,4 +531,14 @@ func TestPageCompressed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inlineScripts is the content of each script element of page that has no
+// attributes: the ones it runs inline.
+func inlineScripts(page []byte) [][]byte {
+	var out [][]byte
+	for _, m := range regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllSubmatch(page, -1) {
+		out = append(out, m[1])
+	}
+	return out
 }

@@ -36,6 +36,8 @@ type Set struct {
 	// scripts replaces, in pages, the script references go-app fixes
 	// (src="/app.js") with content-hashed, immutable copies.
 	scripts *strings.Replacer
+	// embed is what FinishEmbed needs (inline.go).
+	embed inlineScripts
 }
 
 // addHashedCopy serves a fixed-name asset under a content-hashed name in
@@ -157,7 +159,8 @@ func Load(log *slog.Logger, hiddenClose time.Duration) (*Set, error) {
 	s.add(bootAsset)
 	// Pages name the boot script's hashed copy, so a returning reader's
 	// browser runs it without revalidating it first.
-	scripts = append(scripts, `src="/app.js"`, `src="`+s.addHashedCopy(bootAsset)+`"`)
+	bootPath := s.addHashedCopy(bootAsset)
+	scripts = append(scripts, `src="/app.js"`, `src="`+bootPath+`"`)
 	s.scripts = strings.NewReplacer(scripts...)
 
 	demoJS, err := NewAsset("/web/demo.js", "application/javascript; charset=utf-8", CacheImmutable, must("demo.js"))
@@ -176,9 +179,11 @@ func Load(log *slog.Logger, hiddenClose time.Duration) (*Set, error) {
 	if err := s.loadNewsroom(log, execPath); err != nil {
 		return nil, err
 	}
-	if err := s.loadBeacon(); err != nil {
+	beacon, err := s.loadBeacon()
+	if err != nil {
 		return nil, err
 	}
+	s.embed = newInlineScripts(bootPath, bootAsset.Body, beacon.Body)
 	return s, nil
 }
 
