@@ -72,12 +72,15 @@ func (s *Server) pump(seq int64) {
 			batch.read(evs)
 			read := seq
 			for _, ev := range evs {
+				f := hub.Encode(ev)
 				s.pumped.Store(ev.Seq) // before the hub has it: see replay
-				s.hub.Publish(hub.Encode(ev))
+				s.history.Add(ev.Article.ID, f)
+				s.hub.Publish(f)
 				read = ev.Seq
 				s.metrics.events.WithLabelValues(string(ev.Type)).Inc()
 			}
 			if next > seq {
+				s.history.Advance(next) // past an event the store could not read
 				seq = next
 				s.catalog.setSeq(seq)
 				s.pages.invalidate()
@@ -390,6 +393,19 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 	// catalog before the pump reads it.
 	if since > 0 && since == s.pumped.Load() && since == s.catalog.currentSeq() {
 		return since, nil
+	}
+	// A reader a little behind (a reconnect, a node that died, a slow
+	// mode's poll) replays from the frames this node pumped last, as the
+	// store would: each article changed once, as it is now. The history
+	// is filled before the hub, like pumped, so anything it lacks comes
+	// from the hub after the subscription.
+	if frames, last, ok := s.history.Since(since); ok && since > 0 {
+		for _, f := range frames {
+			if !write(f.Data) {
+				return since, context.Canceled
+			}
+		}
+		return last, nil
 	}
 	newest, err := s.store.LastSeq(ctx)
 	if err != nil {

@@ -26,6 +26,12 @@ const (
 	// pumpBudget is the same for the pump, which hands each event on at
 	// once and so may read more at a time.
 	pumpBudget = 4 << 20
+	// historyFrames and historyBytes bound the frames a node keeps for
+	// the streams that resume a little behind (hub.History): a spike's
+	// newsroom publishes a few hundred at most between a reader's
+	// disconnect and its return.
+	historyFrames = 1024
+	historyBytes  = 8 << 20
 	// defaultEventBytes is the guess of an event's size before any was read:
 	// a large article's.
 	defaultEventBytes = 16 << 10

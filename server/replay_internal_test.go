@@ -6,10 +6,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"newswidget/app/news"
+	"newswidget/server/hub"
 )
 
 // TestBatchLimit checks how many events a read of the log asks for: as
@@ -133,6 +135,7 @@ func TestReplayOfAnEventAlreadyOnTheHub(t *testing.T) {
 	}
 	// the pump's state between its hub.Publish and its catalog.setSeq
 	s.pumped.Store(ev.Seq)
+	s.history.Add(ev.Article.ID, hub.Encode(ev))
 	s.catalog.setSeq(since)
 
 	var frames []string
@@ -149,5 +152,92 @@ func TestReplayOfAnEventAlreadyOnTheHub(t *testing.T) {
 	s.catalog.setSeq(ev.Seq)
 	if last, err := s.replay(ctx, ev.Seq, func(f []byte) bool { frames = append(frames, string(f)); return true }); err != nil || last != ev.Seq || len(frames) != 0 {
 		t.Errorf("replay of a caught-up reader got last %d, %d frames, err %v; want %d, none", last, len(frames), err, ev.Seq)
+	}
+}
+
+// readCounting is the real store, counting the reads of its event log.
+type readCounting struct {
+	news.Store
+	reads atomic.Int64
+}
+
+func (s *readCounting) EventsSince(ctx context.Context, seq int64, limit int) ([]news.Event, error) {
+	s.reads.Add(1)
+	return s.Store.EventsSince(ctx, seq, limit)
+}
+
+func (s *readCounting) LastSeq(ctx context.Context) (int64, error) {
+	s.reads.Add(1)
+	return s.Store.LastSeq(ctx)
+}
+
+// TestReplayFromHistory resumes streams a little behind: they replay what
+// they missed from the frames the node pumped, as the store would give it
+// (each article once, as it is now), with no read of the store; when a
+// node dies mid-spike, its readers' replays on the others used to queue
+// for the store's connections ahead of the editors' publishes. A reader
+// from before the node started still replays from the store.
+func TestReplayFromHistory(t *testing.T) {
+	var st *readCounting
+	s, _ := loggingServer(t, func(inner news.Store) news.Store { st = &readCounting{Store: inner}; return st })
+	ctx := context.Background()
+	start := s.catalog.currentSeq()
+	now := time.Now().UTC()
+	var seqs []int64
+	for _, step := range []struct {
+		write func(context.Context, news.Article) (news.Event, error)
+		id    string
+		title string
+	}{
+		{s.store.CreateArticle, "h-a", "History A"},
+		{s.store.CreateArticle, "h-b", "History B"},
+		{s.store.UpdateArticle, "h-a", "History A, corrected"}, // h-a changes twice
+	} {
+		ev, err := step.write(ctx, news.Article{ID: step.id, Title: step.title, PublishedAt: now, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ev.Seq)
+	}
+	s.Poke()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.pumped.Load() < seqs[2] && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, tc := range []struct {
+		name      string
+		since     int64
+		want      []string // in the frames, in order
+		fromStore bool
+	}{
+		{"from the node's start", start, []string{"History B", "History A, corrected"}, false},
+		{"past the first change", seqs[0], []string{"History B", "History A, corrected"}, false},
+		{"past the second", seqs[1], []string{"History A, corrected"}, false},
+		{"from before the node started", start - 1, []string{"History B", "History A, corrected"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := st.reads.Load()
+			var frames []string
+			last, err := s.replay(ctx, tc.since, func(f []byte) bool { frames = append(frames, string(f)); return true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last != seqs[2] {
+				t.Errorf("last: got %d, want %d", last, seqs[2])
+			}
+			tail := frames[max(0, len(frames)-len(tc.want)):]
+			for i, w := range tc.want {
+				if i >= len(tail) || !strings.Contains(tail[i], w) {
+					t.Errorf("frames: got %q, want them to end with %q", frames, tc.want)
+					break
+				}
+			}
+			if !tc.fromStore && len(frames) != len(tc.want) {
+				t.Errorf("frames: got %d, want %d: %q", len(frames), len(tc.want), frames)
+			}
+			if reads := st.reads.Load() - before; (reads > 0) != tc.fromStore {
+				t.Errorf("store reads: got %d, want them only for a reader from before the node started (%v)", reads, tc.fromStore)
+			}
+		})
 	}
 }

@@ -107,9 +107,12 @@ type Server struct {
 	catalog *catalog
 	// pumped is the last event the pump handed the hub (set just before),
 	// from which a caught-up stream needs no replay (events.go).
-	pumped  atomic.Int64
-	out     outCache // the feeds and the sitemap, encoded once per store change
-	hub     *hub.Hub
+	pumped atomic.Int64
+	out    outCache // the feeds and the sitemap, encoded once per store change
+	hub    *hub.Hub
+	// history is the frames the pump handed the hub last, from which a
+	// stream a little behind replays without reading the store (events.go).
+	history *hub.History
 	pages   *pages
 	metrics *metrics
 	mux     *http.ServeMux
@@ -200,6 +203,7 @@ func New(opts Options) (*Server, error) {
 	s.insight = newInsight(s, opts.Stats, opts.CountBots, opts.StatsFlush)
 	s.loadLive(context.Background())
 	s.pumped.Store(seq)
+	s.history = hub.NewHistory(seq, historyFrames, historyBytes)
 	go s.pump(seq)
 	go s.watchOverload(cmp.Or(opts.LiveCheck, time.Second))
 	s.startExpiry()

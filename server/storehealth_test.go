@@ -199,6 +199,10 @@ func TestDamagedEvent(t *testing.T) {
 	c := ts.publish(t, obj{"id": "dmg-c", "title": "C"})
 	bSeq := before + 2
 	corrupt(t, dir, fmt.Sprintf(`UPDATE events SET type = 'garbled' WHERE seq = %d`, bSeq))
+	// A fresh node on the same store: its history of frames starts after
+	// these events, so its replays read them from the store.
+	ts.Srv.Close()
+	ts = serverOn(t, dir, logTo(logs))
 
 	ids := func(evs []sseRecord) []string {
 		var out []string
