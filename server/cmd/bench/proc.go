@@ -304,3 +304,20 @@ func ensureTool(ctx context.Context, command, pkg string) (string, error) {
 	}
 	return exec.LookPath(command)
 }
+
+// cpuTime is the CPU time (user and system) process pid has used so far,
+// from /proc/PID/stat; zero when it cannot be read.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// the command name, field 2, may hold spaces: count from its ")"
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+	s, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	return time.Duration(u+s) * time.Second / 100 // USER_HZ is 100 on Linux
+}

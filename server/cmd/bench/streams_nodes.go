@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -85,7 +86,7 @@ func runSpikeClients() int {
 		go func() {
 			once := sync.OnceFunc(ready.Done)
 			defer once()
-			last, node, got := since, home, 0
+			last, node, got, subscribed := since, home, 0, false
 			for attempt := 0; attempt < 20 && got < len(marks) && ctx.Err() == nil; attempt++ {
 				if attempt > 0 {
 					reconnects.Add(1)
@@ -111,7 +112,8 @@ func runSpikeClients() int {
 					case bytes.HasPrefix(line, []byte("HTTP/1.1 503")), bytes.HasPrefix(line, []byte("HTTP/1.1 429")):
 						refused.Add(1)
 					case bytes.HasPrefix(line, []byte("retry:")):
-						if attempt == 0 {
+						if attempt == 0 && !subscribed { // a stream hears retry: again when the switch moves
+							subscribed = true
 							connected.Add(1)
 							once()
 						}
@@ -293,7 +295,35 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 	cl := clientFrom(nil, 10*time.Second)
 	publishOn := func(node, m int) (time.Time, error) {
 		t := time.Now()
-		return t, publishArticle(ctx, cl, nodes[node].URL, map[string]any{"title": "Spike " + marks[m], "flash": true, "source": "bench"})
+		err := publishArticle(ctx, cl, nodes[node].URL, map[string]any{"title": "Spike " + marks[m], "flash": true, "source": "bench"})
+		if err != nil { // what the node was doing: its goroutines, in a copy of its log
+			nodes[node].cmd.Process.Signal(syscall.SIGQUIT)
+			time.Sleep(2 * time.Second)
+			dump := filepath.Join(os.TempDir(), fmt.Sprintf("nwbench-spike-node%d.log", node))
+			if b, rerr := os.ReadFile(nodes[node].log.Name()); rerr == nil && os.WriteFile(dump, b, 0o644) == nil {
+				err = fmt.Errorf("publish %d on node %d after %.1f s: %w (its goroutines: %s)", m+1, node, time.Since(t).Seconds(), err, dump)
+			}
+		}
+		return t, err
+	}
+	// the CPU each side uses over the first fan-out: the nodes' against
+	// the clients', which stand in for readers on other machines
+	cpu := func() (nodesCPU, clientsCPU time.Duration) {
+		for _, n := range nodes {
+			nodesCPU += cpuTime(n.Pid())
+		}
+		for _, w := range workers {
+			clientsCPU += cpuTime(w.cmd.Process.Pid)
+		}
+		return
+	}
+	n0, c0 := cpu()
+	if out := os.Getenv("NWBENCH_PERF"); out != "" { // a profile of the whole machine over the first fan-out
+		p := command("perf", "record", "-a", "-g", "-F", "499", "-o", out, "--", "sleep", "3")
+		if err := p.Start(); err == nil {
+			defer p.Wait()
+			time.Sleep(300 * time.Millisecond) // perf's own start
+		}
 	}
 	t0, err := publishOn(1, 0)
 	if err != nil {
@@ -301,6 +331,8 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 		return
 	}
 	time.Sleep(5 * time.Second)
+	n1, c1 := cpu()
+	fanNodes, fanClients := (n1 - n0).Seconds(), (c1 - c0).Seconds()
 	if _, err := publishOn(3, 1); err != nil {
 		fail(err)
 		return
@@ -356,13 +388,15 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 	}
 	rep.detail("streams_nodes", map[string]any{"total": total, "connected": connected, "connect_seconds": connectTook.Seconds(),
 		"lost": lost, "duplicated": dup, "reconnects": recon, "refused": refused, "first_error": firstErr,
+		"fanout_cpu_seconds": map[string]float64{"nodes": fanNodes, "clients": fanClients, "window": 5},
 		"latency_ms": map[string]float64{"p50": percentile(lat, 50), "p90": percentile(lat, 90), "p99": percentile(lat, 99), "max": percentile(lat, 100)}})
 	rep.add(&Row{ID: "14f", Figure: "spike, " + label + ": streams subscribed", Unit: "streams", Value: float64(connected),
 		AnchorName: "(all)", Kind: ValueMin, Limit: float64(per * spikeNodes),
 		Note: fmt.Sprintf("connected in %.1f s by %d client processes, one per node", connectTook.Seconds(), spikeNodes)})
 	rep.add(&Row{ID: "14g", Figure: "spike, " + label + ": publish on one node to every stream, p99", Unit: "ms", Value: percentile(lat, 99),
 		AnchorName: "(absolute budget)", Kind: ValueMax, Limit: spikeNodesP99,
-		Note: fmt.Sprintf("p50 %.0f, p90 %.0f, max %.0f ms, %d of %d streams", percentile(lat, 50), percentile(lat, 90), percentile(lat, 100), len(lat), per*spikeNodes)})
+		Note: fmt.Sprintf("p50 %.0f, p90 %.0f, max %.0f ms, %d of %d streams; CPU in the 5 s from the publish: the nodes %.2f s, the client processes %.2f s (of 10 s on 2 cores)",
+			percentile(lat, 50), percentile(lat, 90), percentile(lat, 100), len(lat), per*spikeNodes, fanNodes, fanClients)})
 	rep.add(&Row{ID: "14h", Figure: "spike, " + label + ": a node killed mid-fan-out, articles lost or duplicated", Unit: "articles", Value: float64(lost + dup),
 		AnchorName: "(none)", Kind: ValueMax, Limit: 0,
 		Note: fmt.Sprintf("%d lost, %d duplicated of %d deliveries; %d reconnects to the other nodes, %d of them refused (the nodes left at their cap)", lost, dup, spikeNodeMarks*per*spikeNodes, recon, refused)})
