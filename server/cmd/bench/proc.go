@@ -317,7 +317,7 @@ func cpuTime(pid int) time.Duration {
 	if len(f) < 13 {
 		return 0
 	}
-	u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
-	s, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	u, _ := strconv.ParseInt(f[11], 10, 64)       // utime, field 14
+	s, _ := strconv.ParseInt(f[12], 10, 64)       // stime, field 15
 	return time.Duration(u+s) * time.Second / 100 // USER_HZ is 100 on Linux
 }

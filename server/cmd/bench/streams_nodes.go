@@ -396,7 +396,7 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 	rep.detail("streams_nodes", map[string]any{"total": total, "connected": connected, "connect_seconds": connectTook.Seconds(),
 		"lost": lost, "duplicated": dup, "reconnects": recon, "refused": refused, "first_error": firstErr,
 		"fanout_cpu_seconds": map[string]float64{"nodes": fanNodes, "clients": fanClients, "window": 5},
-		"latency_ms": map[string]float64{"p50": percentile(lat, 50), "p90": percentile(lat, 90), "p99": percentile(lat, 99), "max": percentile(lat, 100)}})
+		"latency_ms":         map[string]float64{"p50": percentile(lat, 50), "p90": percentile(lat, 90), "p99": percentile(lat, 99), "max": percentile(lat, 100)}})
 	rep.add(&Row{ID: "14f", Figure: "spike, " + label + ": streams subscribed", Unit: "streams", Value: float64(connected),
 		AnchorName: "(all)", Kind: ValueMin, Limit: float64(per * spikeNodes),
 		Note: fmt.Sprintf("connected in %.1f s by %d client processes, one per node", connectTook.Seconds(), spikeNodes)})
