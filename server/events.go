@@ -398,8 +398,10 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 	// mode's poll) replays from the frames this node pumped last, as the
 	// store would: each article changed once, as it is now. The history
 	// is filled before the hub, like pumped, so anything it lacks comes
-	// from the hub after the subscription.
-	if frames, last, ok := s.history.Since(since); ok && since > 0 {
+	// from the hub after the subscription. Not while a write of this node
+	// waits for the pump: a correction or a retraction that has returned
+	// must be what a replay serves, never the text it replaced.
+	if frames, last, ok := s.history.Since(since); ok && since > 0 && last >= s.catalog.currentSeq() {
 		for _, f := range frames {
 			if !write(f.Data) {
 				return since, context.Canceled

@@ -241,3 +241,37 @@ func TestReplayFromHistory(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayAfterARetraction replays, from a position the history covers,
+// right after a retraction on this node returned and before the pump read
+// it: the replay must carry the retraction, never the retracted text, as
+// a replay from the store does.
+func TestReplayAfterARetraction(t *testing.T) {
+	s, _ := loggingServer(t, nil)
+	ctx := context.Background()
+	since := s.catalog.currentSeq()
+	now := time.Now().UTC()
+	ev, err := s.store.CreateArticle(ctx, news.Article{ID: "to-retract", Title: "Text to retract", PublishedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.changed(ev.Seq)
+	deadline := time.Now().Add(5 * time.Second)
+	for s.pumped.Load() < ev.Seq && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// the handler's steps less its Poke: the pump waits for its next tick
+	del, err := s.store.DeleteArticle(ctx, "to-retract")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.catalog.setSeq(del.Seq)
+	var frames []string
+	if _, err := s.replay(ctx, since, func(f []byte) bool { frames = append(frames, string(f)); return true }); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(frames, "")
+	if strings.Contains(all, "Text to retract") || !strings.Contains(all, "event: delete") {
+		t.Errorf("replay after the retraction returned: got %q, want its delete and none of its text", frames)
+	}
+}
