@@ -696,6 +696,8 @@ type guestSamples struct {
 // title in a cold frame and in an awake one, and the longest task of the
 // Go program's start beside go-app's hello world starting likewise.
 func measureGuest(ctx context.Context, rep *Report, env *benchEnv, anchorURL, hostURL string) {
+	from := waitQuiet(ctx, 2*time.Minute)
+	rep.detail("guest_quiet", map[string]float64{"load_before": from, "load_at_start": loadAvg()})
 	var s guestSamples
 	// visit makes one visit; a widget visit gets a server of its own on a
 	// fresh store, so every run's frame shows the same seeded news

@@ -246,6 +246,18 @@ func loadAvg() float64 {
 	return v
 }
 
+// waitQuiet waits, up to most, for the machine's one-minute load average
+// to fall below 1 (of 2 cores), and returns the load it starts at: the
+// main-thread figures at 4× CPU moved by hundreds of milliseconds when a
+// phase began right after a busy one (load 4.7 against 1.6).
+func waitQuiet(ctx context.Context, most time.Duration) (from float64) {
+	from = loadAvg()
+	for end := time.Now().Add(most); loadAvg() >= 1 && time.Now().Before(end) && ctx.Err() == nil; {
+		time.Sleep(2 * time.Second)
+	}
+	return from
+}
+
 // run runs a command in dir, with extra environment, returning its output
 // in the error when it fails.
 func run(ctx context.Context, dir string, env []string, name string, args ...string) error {

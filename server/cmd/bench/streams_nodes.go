@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"newswidget/app/news"
 	"newswidget/server/internal/pgtest"
 )
 
@@ -57,6 +59,11 @@ type spikeClientSummary struct {
 	Reconnects int       `json:"reconnects"`
 	Refused    int       `json:"refused"` // reconnects answered 503 or 429: the nodes left were full
 	FirstErr   string    `json:"first_err"`
+	// Where the readers short of a marker were at the end: reading a
+	// stream (by node, and whether it had answered), dialling, waiting.
+	Short map[string]int `json:"short,omitempty"`
+	// and when each of them was last answered (unix ns)
+	ShortLast []int64 `json:"short_last,omitempty"`
 }
 
 // runSpikeClients is a client process: COUNT streams to NODES[HOME] from
@@ -78,6 +85,10 @@ func runSpikeClients() int {
 	var arrivedMu sync.Mutex
 	var connected, dup, reconnects, refused atomic.Int64
 	var firstErr atomic.Value
+	// where each reader is, for the summary: "dial", "wait", or
+	// "read n/answered" or "read n/silent"
+	where := make([]atomic.Value, count)
+	answered := make([]atomic.Int64, count)
 	var ready sync.WaitGroup
 	ready.Add(count)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -87,6 +98,8 @@ func runSpikeClients() int {
 			once := sync.OnceFunc(ready.Done)
 			defer once()
 			last, node, got, subscribed := since, home, 0, false
+			ceiling := 2 * time.Second // of the next wait: news.RetryDelay's first step, or the switch's
+			redial := false
 			// A connection that served a stream is no failure: in slow mode
 			// (the nodes left by a kill are near their cap) every stream
 			// ends after its replay, and a widget polls on; 20 in a row
@@ -94,9 +107,15 @@ func runSpikeClients() int {
 			for attempt, failures := 0, 0; failures < 20 && got < len(marks) && ctx.Err() == nil; attempt++ {
 				if attempt > 0 {
 					reconnects.Add(1)
-					node = (node + 1 + rand.IntN(len(nodes)-1)) % len(nodes)           // another node, as a load balancer would pick
-					time.Sleep(time.Duration(rand.Float64() * float64(2*time.Second))) // news.RetryDelay's first step
+					node = (node + 1 + rand.IntN(len(nodes)-1)) % len(nodes) // another node, as a load balancer would pick
+					where[i].Store("wait")
+					wait := ceiling
+					if redial { // a connect refused (the node killed): a load balancer tries the next node at once
+						wait, redial = 100*time.Millisecond, false
+					}
+					time.Sleep(time.Duration(rand.Float64() * float64(wait)))
 				}
+				where[i].Store("dial")
 				sem <- struct{}{}
 				d := net.Dialer{Timeout: 20 * time.Second, LocalAddr: &net.TCPAddr{IP: sourceAddr(from+i, streamsPerAddr)}}
 				conn, err := d.DialContext(ctx, "tcp", nodes[node])
@@ -104,11 +123,13 @@ func runSpikeClients() int {
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err.Error())
 					failures++
+					redial = true
 					continue
 				}
 				failures++ // until it serves
 				fmt.Fprintf(conn, "GET /api/events?since=%s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", last, nodes[node])
 				br := bufio.NewReaderSize(conn, 512)
+				where[i].Store(fmt.Sprintf("read %d/silent", node))
 				for {
 					line, err := br.ReadSlice('\n')
 					if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
@@ -119,6 +140,8 @@ func runSpikeClients() int {
 						refused.Add(1)
 					case bytes.HasPrefix(line, []byte("retry:")):
 						failures = 0
+						where[i].Store(fmt.Sprintf("read %d/answered", node))
+						answered[i].Store(time.Now().UnixNano())
 						if attempt == 0 && !subscribed { // a stream hears retry: again when the switch moves
 							subscribed = true
 							connected.Add(1)
@@ -127,6 +150,14 @@ func runSpikeClients() int {
 					case bytes.HasPrefix(line, []byte("id: ")):
 						last = string(bytes.TrimSpace(line[4:]))
 					case bytes.HasPrefix(line, []byte("data:")):
+						// the switch's word: held back, a widget comes back
+						// within its retry_ms, as web/boot.js does
+						if m := liveWord.FindSubmatch(line); m != nil {
+							ceiling = 2 * time.Second
+							if ms, _ := strconv.Atoi(string(m[2])); string(m[1]) != "normal" && ms > 0 {
+								ceiling = time.Duration(ms) * time.Millisecond
+							}
+						}
 						for m, mk := range marks {
 							if bytes.Contains(line, []byte(mk)) {
 								now := time.Now().UnixNano()
@@ -162,9 +193,23 @@ func runSpikeClients() int {
 		sum.FirstErr = e
 	}
 	arrivedMu.Lock()
+	sum.Short = map[string]int{}
+	for i := range count {
+		for m := range sum.Arrived {
+			if sum.Arrived[m][i] == 0 {
+				w, _ := where[i].Load().(string)
+				sum.Short[w]++
+				sum.ShortLast = append(sum.ShortLast, answered[i].Load())
+				break
+			}
+		}
+	}
 	json.NewEncoder(os.Stdout).Encode(sum)
 	return 0
 }
+
+// liveWord reads the mode and the wait's ceiling of a "live" event.
+var liveWord = regexp.MustCompile(`"mode":"(\w+)".*"retry_ms":(\d+)`)
 
 // benchTB lets the bench use pgtest's throwaway PostgreSQL: Fatalf and
 // Skipf end the goroutine that called pgtest (see startPostgres).
@@ -350,13 +395,19 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 	untrack(nodes[spikeKilledNode].cmd)
 	nodes[spikeKilledNode] = nil
 	time.Sleep(15 * time.Second) // its readers come back within 2 s, to the others, and catch up
-	if _, err := publishOn(4, 2); err != nil {
+	t2, err := publishOn(4, 2)
+	if err != nil {
 		fail(err)
 		return
 	}
-	time.Sleep(15 * time.Second)
+	// the nodes left are slow (near their cap): their readers poll within
+	// the slow ceiling, as widgets do
+	time.Sleep(news.SlowRetry + 10*time.Second)
 	var lat []float64
 	lost, dup, recon, connected, refused := 0, 0, 0, 0, 0
+	lostBy := make([]int, spikeNodeMarks) // per publish: before the kill, mid-kill, after
+	short := map[string]int{}             // where the readers short of one were at the end
+	var shortLast []float64               // and when last answered, s after the third publish
 	firstErr := ""
 	for i, w := range workers {
 		w.stdin.Close()
@@ -372,6 +423,12 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 		dup += sum.Dup
 		recon += sum.Reconnects
 		refused += sum.Refused
+		for k, v := range sum.Short {
+			short[k] += v
+		}
+		for _, at := range sum.ShortLast {
+			shortLast = append(shortLast, float64(at-t2.UnixNano())/1e9)
+		}
 		if firstErr == "" {
 			firstErr = sum.FirstErr
 		}
@@ -379,6 +436,7 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 			for _, at := range sum.Arrived[m] {
 				if at == 0 {
 					lost++
+					lostBy[m]++
 				} else if m == 0 {
 					lat = append(lat, float64(at-t0.UnixNano())/1e6)
 				}
@@ -394,7 +452,7 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 		}
 	}
 	rep.detail("streams_nodes", map[string]any{"total": total, "connected": connected, "connect_seconds": connectTook.Seconds(),
-		"lost": lost, "duplicated": dup, "reconnects": recon, "refused": refused, "first_error": firstErr,
+		"lost": lost, "lost_by_publish": lostBy, "short_readers_were": short, "short_last_answered_s": summarize(shortLast), "duplicated": dup, "reconnects": recon, "refused": refused, "first_error": firstErr,
 		"fanout_cpu_seconds": map[string]float64{"nodes": fanNodes, "clients": fanClients, "window": 5},
 		"latency_ms":         map[string]float64{"p50": percentile(lat, 50), "p90": percentile(lat, 90), "p99": percentile(lat, 99), "max": percentile(lat, 100)}})
 	rep.add(&Row{ID: "14f", Figure: "spike, " + label + ": streams subscribed", Unit: "streams", Value: float64(connected),
@@ -406,5 +464,15 @@ func measureNodeSpike(ctx context.Context, rep *Report, env *benchEnv, total int
 			percentile(lat, 50), percentile(lat, 90), percentile(lat, 100), len(lat), per*spikeNodes, fanNodes, fanClients)})
 	rep.add(&Row{ID: "14h", Figure: "spike, " + label + ": a node killed mid-fan-out, articles lost or duplicated", Unit: "articles", Value: float64(lost + dup),
 		AnchorName: "(none)", Kind: ValueMax, Limit: 0,
-		Note: fmt.Sprintf("%d lost, %d duplicated of %d deliveries; %d reconnects to the other nodes, %d of them refused (the nodes left at their cap)", lost, dup, spikeNodeMarks*per*spikeNodes, recon, refused)})
+		Note: fmt.Sprintf("%d lost (%v by publish: before the kill, during it, after it), %d duplicated of %d deliveries; %d reconnects to the other nodes, %d of them refused (the nodes left at their cap)",
+			lost, lostBy, dup, spikeNodeMarks*per*spikeNodes, recon, refused)})
+}
+
+// summarize is the quartiles of xs.
+func summarize(xs []float64) []float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	sort.Float64s(xs)
+	return []float64{xs[0], percentile(xs, 25), percentile(xs, 50), percentile(xs, 75), xs[len(xs)-1]}
 }
