@@ -374,9 +374,10 @@ func (s *Server) streamLoop(ctx context.Context, sub chan *hub.Frame, last int64
 	}
 }
 
-// replay writes the stored events after since and returns the last
-// sequence sent. An id beyond the store's newest (a store that was reset)
-// starts from the newest. Its memory is bounded whatever the articles'
+// replay writes the events after since and returns the last sequence
+// sent: from the node's history of frames when it reaches back that far
+// (no store read), else from the store. An id beyond the store's newest (a
+// store that was reset) starts from the newest. Its memory is bounded whatever the articles'
 // size: it reads batches sized to replayBudget bytes, keeps no more than
 // that of what a read returns, encodes one frame at a time and lets go of
 // each event once encoded, so a reader that stops reading holds at most
