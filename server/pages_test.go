@@ -103,7 +103,7 @@ func TestEmbedPage(t *testing.T) {
 	// Outside the boot script, the page names nothing of the Go program:
 	// no wasm_exec.js, no wasm preload, no loading overlay; the boot script
 	// loads them when the program wakes.
-	markup := regexp.MustCompile(`(?s)<script>.*?</script>`).ReplaceAll(r.Body, nil)
+	markup := inlineScript.ReplaceAll(r.Body, nil)
 	if m := regexp.MustCompile(`wasm_exec|\.wasm|id="app-wasm-loader"`).Find(markup); m != nil {
 		t.Errorf("the page names the Go program (%s) before it wakes", m)
 	}
@@ -533,11 +533,14 @@ func TestPageCompressed(t *testing.T) {
 	}
 }
 
-// inlineScripts is the content of each script element of page that has no
-// attributes: the ones it runs inline.
+// inlineScript matches a script element with no attributes: one a page
+// runs inline.
+var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+
+// inlineScripts is the content of each of page's inline scripts.
 func inlineScripts(page []byte) [][]byte {
 	var out [][]byte
-	for _, m := range regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllSubmatch(page, -1) {
+	for _, m := range inlineScript.FindAllSubmatch(page, -1) {
 		out = append(out, m[1])
 	}
 	return out

@@ -200,10 +200,7 @@ func TestReplayFromHistory(t *testing.T) {
 		seqs = append(seqs, ev.Seq)
 	}
 	s.Poke()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.pumped.Load() < seqs[2] && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPumped(t, s, seqs[2])
 	for _, tc := range []struct {
 		name      string
 		since     int64
@@ -256,10 +253,7 @@ func TestReplayAfterARetraction(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.changed(ev.Seq)
-	deadline := time.Now().Add(5 * time.Second)
-	for s.pumped.Load() < ev.Seq && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPumped(t, s, ev.Seq)
 	// the handler's steps less its Poke: the pump waits for its next tick
 	del, err := s.store.DeleteArticle(ctx, "to-retract")
 	if err != nil {
@@ -273,5 +267,15 @@ func TestReplayAfterARetraction(t *testing.T) {
 	all := strings.Join(frames, "")
 	if strings.Contains(all, "Text to retract") || !strings.Contains(all, "event: delete") {
 		t.Errorf("replay after the retraction returned: got %q, want its delete and none of its text", frames)
+	}
+}
+
+// waitPumped waits until s's pump has handed the hub event seq.
+func waitPumped(t *testing.T, s *Server, seq int64) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); s.pumped.Load() < seq; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the pump is at event %d after 5 s, want %d", s.pumped.Load(), seq)
+		}
 	}
 }
