@@ -410,7 +410,8 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 		}
 		return last, nil
 	}
-	newest, err := s.store.LastSeq(ctx)
+	var newest int64
+	err := s.replayRead(ctx, func() (err error) { newest, err = s.store.LastSeq(ctx); return err })
 	if err != nil {
 		return since, err
 	}
@@ -420,7 +421,9 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 	last := since
 	batch := s.newBatchSizer(replayBudget, replayBatch)
 	for last < newest {
-		evs, next, err := s.readEvents(ctx, last, batch.limit)
+		var evs []news.Event
+		var next int64
+		err := s.replayRead(ctx, func() (err error) { evs, next, err = s.readEvents(ctx, last, batch.limit); return err })
 		if err != nil {
 			if ctx.Err() == nil { // not the stream or the server ending
 				s.storeHealth.unavailable(s.log, false, 0, "", err, http.MethodGet, "/api/events (replay)")

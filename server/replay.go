@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"runtime"
 
 	"newswidget/app/news"
 )
@@ -84,6 +85,26 @@ func (b *batchSizer) read(evs []news.Event) {
 	}
 	b.limit = batchLimit(b.budget, largest, b.most)
 	b.s.eventSize.Store(int64(largest))
+}
+
+// replayReadSlots is how many replays may read the store at once: half
+// the connections of a store's default pool (pgx: 4 or one a CPU; SQLite:
+// 4 readers), so readers coming back all at once, after a node died or
+// when a node starts with readers behind it, never take the connections
+// the editors' writes and the pump need.
+func replayReadSlots() int { return max(2, runtime.NumCPU()/2) }
+
+// replayRead runs read, one of a replay's reads of the store, in one of
+// the replays' slots, waiting for one while ctx lasts. Only the read holds
+// it: a reader slow to take what was read holds no slot.
+func (s *Server) replayRead(ctx context.Context, read func() error) error {
+	select {
+	case s.replaySlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.replaySlots }()
+	return read()
 }
 
 // damaged is the error of a store's read that met an event it cannot read

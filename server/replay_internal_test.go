@@ -279,3 +279,88 @@ func waitPumped(t *testing.T, s *Server, seq int64) {
 		}
 	}
 }
+
+// heldReads is the real store whose LastSeq, once held is set, waits for
+// release, counting the calls waiting at once.
+type heldReads struct {
+	news.Store
+	held     atomic.Bool
+	release  chan struct{}
+	mu       sync.Mutex
+	in, most int
+}
+
+func (s *heldReads) LastSeq(ctx context.Context) (int64, error) {
+	if s.held.Load() {
+		s.mu.Lock()
+		s.in++
+		s.most = max(s.most, s.in)
+		s.mu.Unlock()
+		defer func() { s.mu.Lock(); s.in--; s.mu.Unlock() }()
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return s.Store.LastSeq(ctx)
+}
+
+// waiting is how many calls wait now, and the most that waited at once.
+func (s *heldReads) waiting() (in, most int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.in, s.most
+}
+
+// TestReplaysShareTheStore brings back many readers at once from before
+// the frames the node keeps (all nodes restarted mid-spike): their
+// replays read the store a few at a time, so they never take every
+// connection of its pool from the editors' writes and the pump, and an
+// article published while they wait still goes out. Each still gets its
+// replay.
+func TestReplaysShareTheStore(t *testing.T) {
+	st := &heldReads{release: make(chan struct{})}
+	s, _ := loggingServer(t, func(inner news.Store) news.Store { st.Store = inner; return st })
+	ctx := context.Background()
+	start, slots := s.catalog.currentSeq(), cap(s.replaySlots)
+	readers := 4 * slots
+	st.held.Store(true)
+	type result struct {
+		frames int
+		err    error
+	}
+	results := make(chan result, readers)
+	for range readers {
+		go func() {
+			n := 0
+			_, err := s.replay(ctx, start-1, func([]byte) bool { n++; return true })
+			results <- result{n, err}
+		}()
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if in, _ := st.waiting(); in >= slots {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d replays reached the store in 5 s", slots)
+		}
+	}
+	now := time.Now().UTC()
+	ev, err := s.store.CreateArticle(ctx, news.Article{ID: "while-held", Title: "Published while replays wait", PublishedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Poke()
+	waitPumped(t, s, ev.Seq)
+	time.Sleep(100 * time.Millisecond) // time for any other replay to reach the store
+	if _, most := st.waiting(); most != slots {
+		t.Errorf("replays reading the store at once: got %d, want %d of %d", most, slots, readers)
+	}
+	close(st.release)
+	for range readers {
+		if r := <-results; r.err != nil || r.frames < 2 {
+			t.Errorf("a replay from before the node started: got %d frames, err %v; want the seeded news and the new article", r.frames, r.err)
+		}
+	}
+}

@@ -113,9 +113,11 @@ type Server struct {
 	// history is the frames the pump handed the hub last, from which a
 	// stream a little behind replays without reading the store (events.go).
 	history *hub.History
-	pages   *pages
-	metrics *metrics
-	mux     *http.ServeMux
+	// replaySlots holds one token per replay reading the store (replayRead).
+	replaySlots chan struct{}
+	pages       *pages
+	metrics     *metrics
+	mux         *http.ServeMux
 
 	storeHealth storeHealth  // refused writes and damaged events, for /healthz
 	eventSize   atomic.Int64 // bytes an event held in the latest read of the log, to size the next
@@ -204,6 +206,7 @@ func New(opts Options) (*Server, error) {
 	s.loadLive(context.Background())
 	s.pumped.Store(seq)
 	s.history = hub.NewHistory(seq, historyFrames, historyBytes)
+	s.replaySlots = make(chan struct{}, replayReadSlots())
 	go s.pump(seq)
 	go s.watchOverload(cmp.Or(opts.LiveCheck, time.Second))
 	s.startExpiry()
