@@ -115,10 +115,19 @@ var guestEventNames = map[string]bool{"RunTask": true, "ThreadControllerImpl::Ru
 	"FrameCommittedInBrowser": true, "CommitLoad": true, guestSyncMark: true}
 
 // explainTasks (NWBENCH_TASKS=1 in the environment) prints, for each long
-// task of figure 12, the work inside it (every traced event over 2 ms:
-// parsing, scripts, style, layout, paint, garbage collection, navigation)
-// from the trace: where to look when 12a or 12b misses.
+// task of figure 12, the work inside it (every traced event over
+// explainOver: parsing, scripts, style, layout, paint, garbage collection,
+// navigation) from the trace: where to look when 12a or 12b misses.
+// NWBENCH_TASKS=0.5 lowers that to 0.5 ms.
 var explainTasks = os.Getenv("NWBENCH_TASKS") != ""
+
+// explainOver is the shortest event explainTasks prints, in µs.
+var explainOver = func() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("NWBENCH_TASKS"), 64); err == nil && v > 0 && v < 2 {
+		return v * 1000
+	}
+	return 2000
+}()
 
 // guestRequest is one response a frame received, from CDP's Network events.
 type guestRequest struct {
@@ -158,7 +167,7 @@ func openGuestTab(ctx context.Context, env *benchEnv, throttle float64) (*guestT
 		case *tracing.EventDataCollected:
 			for _, v := range e.Value {
 				var te guestEvent
-				if json.Unmarshal(v, &te) == nil && (guestEventNames[te.Name] || explainTasks && te.Dur > 2000) {
+				if json.Unmarshal(v, &te) == nil && (guestEventNames[te.Name] || explainTasks && te.Dur > explainOver) {
 					t.events = append(t.events, te)
 				}
 			}
@@ -338,11 +347,12 @@ func (tr *guestTrace) mainTasks(pid int) []guestTask {
 	return top
 }
 
-// explain prints the work inside task k of process pid (events over 2 ms).
+// explain prints the work inside task k of process pid (events over
+// explainOver).
 func (tr *guestTrace) explain(page string, pid int, k guestTask, from float64) {
 	fmt.Fprintf(os.Stderr, "bench: 12 %s: task at %.0f ms, %.1f ms\n", page, (k.Start-from)/1000, k.Dur/1000)
 	for _, e := range tr.events {
-		if e.Pid == pid && !guestEventNames[e.Name] && e.Ts >= k.Start && e.Ts < k.End() && e.Dur > 2000 {
+		if e.Pid == pid && !guestEventNames[e.Name] && e.Ts >= k.Start && e.Ts < k.End() && e.Dur > explainOver {
 			b := e.Args.BeginData
 			fmt.Fprintf(os.Stderr, "bench:      +%.1f ms %s %.1f ms %s%s", (e.Ts-k.Start)/1000, e.Name, e.Dur/1000, e.Args.Data.URL, b.URL)
 			if b.Frame != "" {
