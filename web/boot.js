@@ -59,20 +59,24 @@ function shimStorage() {
   }
 
   // The widget's height, whenever it changes: the loader sizes the frame.
-  // Measured in ResizeObserver's callbacks, after the browser's own layout,
-  // never by forcing one from this script: on a phone the frame shares the
-  // publisher's main thread. The first callback also sets the ticker's loop
+  // Measured after the browser's own layout, never by forcing one from this
+  // script: on a phone the frame shares the publisher's main thread. A
+  // ResizeObserver callback only schedules the measuring, in a task of its
+  // own: the frame's first rendering is the longest task it gives that
+  // thread, and the first message to the page (and the style change below)
+  // need not lengthen it. Everything is read before anything is set, so no
+  // read waits for a layout. The first report also sets the ticker's loop
   // to its configured speed (the server could only estimate the headlines'
   // width).
-  var height = -1, track = d.querySelector(".nw-track"), speed = +q.get("speed") || 60;
+  var height = -1, track = d.querySelector(".nw-track"), speed = +q.get("speed") || 60, pending = 0;
   function report() {
-    var copy = track && track.querySelector(".nw-copy");
-    if (copy && copy.scrollWidth && speed >= 10 && speed <= 400) track.style.animationDuration = copy.scrollWidth / speed + "s";
+    pending = 0;
+    var h = Math.ceil(d.body.getBoundingClientRect().height), copy = track && track.querySelector(".nw-copy"), width = copy && copy.scrollWidth;
+    if (width && speed >= 10 && speed <= 400) track.style.animationDuration = width / speed + "s";
     track = null;
-    var h = Math.ceil(d.body.getBoundingClientRect().height);
     if (h > 0 && h !== height) tell("resize", { height: height = h });
   }
-  if (w.ResizeObserver) new ResizeObserver(function () { report(); }).observe(d.body);
+  if (w.ResizeObserver) new ResizeObserver(function () { pending = pending || setTimeout(report); }).observe(d.body);
   else report();
 
   var data = d.getElementById("nw-data"), seq = 0;
