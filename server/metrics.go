@@ -25,6 +25,9 @@ type metrics struct {
 	feedPolls   *prometheus.CounterVec
 	renders     prometheus.Counter
 	beacons     *prometheus.CounterVec
+	replays     *prometheus.CounterVec
+	replayFrom  map[string]prometheus.Counter // replays' children, looked up once: a catch-up is every connect
+	replayWait  prometheus.Gauge
 	counters    sync.Map // routeStatus → prometheus.Counter
 }
 
@@ -55,8 +58,19 @@ func newMetrics() *metrics {
 		beacons: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswidget_beacons_total", Help: "Impression and click beacons, by result: accepted, or why dropped.",
 		}, []string{"result"}),
+		replays: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswidget_sse_replays_total",
+			Help: "Event streams' catch-ups by where they came from: none (caught up), history (the node's latest frames) or store.",
+		}, []string{"from"}),
+		replayWait: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "newswidget_sse_replays_waiting", Help: "Catch-ups waiting for a turn to read the store (a few read it at once).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.subscribers, m.streamsMax, m.liveMode, m.events, m.feedPolls, m.renders, m.beacons,
+	m.replayFrom = map[string]prometheus.Counter{}
+	for _, from := range []string{"none", "history", "store"} {
+		m.replayFrom[from] = m.replays.WithLabelValues(from)
+	}
+	m.reg.MustRegister(m.requests, m.subscribers, m.streamsMax, m.liveMode, m.events, m.feedPolls, m.renders, m.beacons, m.replays, m.replayWait,
 		// go_gc_heap_live_bytes, the heap the last collection kept, on top of
 		// the defaults: heap in use includes garbage, so only this shows a leak
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(

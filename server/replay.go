@@ -100,8 +100,15 @@ func replayReadSlots() int { return max(2, runtime.NumCPU()/2) }
 func (s *Server) replayRead(ctx context.Context, read func() error) error {
 	select {
 	case s.replaySlots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		s.metrics.replayWait.Inc()
+		select {
+		case s.replaySlots <- struct{}{}:
+			s.metrics.replayWait.Dec()
+		case <-ctx.Done():
+			s.metrics.replayWait.Dec()
+			return ctx.Err()
+		}
 	}
 	defer func() { <-s.replaySlots }()
 	return read()

@@ -3,7 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -237,6 +241,12 @@ func TestReplayFromHistory(t *testing.T) {
 			}
 		})
 	}
+	// what an operator sees of it
+	for from, want := range map[string]float64{"history": 3, "store": 1} {
+		if got := scrapeMetric(t, s, `newswidget_sse_replays_total{from="`+from+`"}`); got != want {
+			t.Errorf("newswidget_sse_replays_total from %s: got %g, want %g", from, got, want)
+		}
+	}
 }
 
 // TestReplayAfterARetraction replays, from a position the history covers,
@@ -357,10 +367,40 @@ func TestReplaysShareTheStore(t *testing.T) {
 	if _, most := st.waiting(); most != slots {
 		t.Errorf("replays reading the store at once: got %d, want %d of %d", most, slots, readers)
 	}
+	if got, want := scrapeMetric(t, s, "newswidget_sse_replays_waiting"), float64(readers-slots); got != want {
+		t.Errorf("newswidget_sse_replays_waiting: got %g, want %g", got, want)
+	}
 	close(st.release)
 	for range readers {
 		if r := <-results; r.err != nil || r.frames < 2 {
 			t.Errorf("a replay from before the node started: got %d frames, err %v; want the seeded news and the new article", r.frames, r.err)
 		}
 	}
+	for _, m := range []struct {
+		name string
+		want float64
+	}{
+		{"newswidget_sse_replays_waiting", 0},
+		{`newswidget_sse_replays_total{from="store"}`, float64(readers)},
+	} {
+		if got := scrapeMetric(t, s, m.name); got != m.want {
+			t.Errorf("%s: got %g, want %g", m.name, got, m.want)
+		}
+	}
+}
+
+// scrapeMetric reads one series from the server's /metrics.
+func scrapeMetric(t *testing.T, s *Server, series string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.metrics.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatalf("no %s in /metrics", series)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
