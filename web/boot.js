@@ -71,6 +71,7 @@ function shimStorage() {
   var height = -1, track = d.querySelector(".nw-track"), speed = +q.get("speed") || 60, pending = 0;
   function report() {
     pending = 0;
+    root.classList.remove("nw-staged"); // the rest of the widget, drawn in a task of its own (widget.css)
     var h = Math.ceil(d.body.getBoundingClientRect().height), copy = track && track.querySelector(".nw-copy"), width = copy && copy.scrollWidth;
     if (width && speed >= 10 && speed <= 400) track.style.animationDuration = width / speed + "s";
     track = null;

@@ -43,10 +43,13 @@ func newInlineScripts(bootPath string, boot, beacon []byte) inlineScripts {
 
 // FinishEmbed is FinishPage for the widget's own page (/embed): the boot
 // script and the beacon run inline at the end of its body, where the
-// widget they keep is already parsed, instead of being named in its head.
+// widget they keep is already parsed, instead of being named in its head,
+// and the page starts staged (class nw-staged, widget.css), drawn in two
+// tasks.
 // The page's Content-Security-Policy must allow them: ScriptHashes.
 func (s *Set) FinishEmbed(page []byte) []byte {
 	page = s.embed.bootTag.ReplaceAll(s.FinishPage(page), nil)
+	page = bytes.Replace(page, []byte("<html "), []byte(`<html class="nw-staged" `), 1)
 	i := bytes.LastIndex(page, []byte("</body>"))
 	if i < 0 {
 		i = len(page)
