@@ -59,19 +59,19 @@ function shimStorage() {
   }
 
   // The widget's height, whenever it changes: the loader sizes the frame.
-  // Measured after the browser's own layout, never by forcing one from this
-  // script: on a phone the frame shares the publisher's main thread. A
-  // ResizeObserver callback only schedules the measuring, in a task of its
+  // On a phone the frame shares the publisher's main thread, so a
+  // ResizeObserver callback only schedules the report, in a task of its
   // own: the frame's first rendering is the longest task it gives that
-  // thread, and the first message to the page (and the style change below)
-  // need not lengthen it. Everything is read before anything is set, so no
-  // read waits for a layout. The first report also sets the ticker's loop
-  // to its configured speed (the server could only estimate the headlines'
-  // width).
+  // thread. The first report also draws the rest of the widget (widget.css's
+  // nw-staged): the class comes off before the reads, so that rest is laid
+  // out in this task and painted in the next rendering, two shorter tasks
+  // again (every box kept its size: the reads are the same). After the
+  // reads, it sets the ticker's loop to its configured speed (the server
+  // could only estimate the headlines' width).
   var height = -1, track = d.querySelector(".nw-track"), speed = +q.get("speed") || 60, pending = 0;
   function report() {
     pending = 0;
-    root.classList.remove("nw-staged"); // the rest of the widget, drawn in a task of its own (widget.css)
+    root.classList.remove("nw-staged");
     var h = Math.ceil(d.body.getBoundingClientRect().height), copy = track && track.querySelector(".nw-copy"), width = copy && copy.scrollWidth;
     if (width && speed >= 10 && speed <= 400) track.style.animationDuration = width / speed + "s";
     track = null;
