@@ -131,12 +131,8 @@ func TestReplayOfAnEventAlreadyOnTheHub(t *testing.T) {
 	s, _ := loggingServer(t, func(st news.Store) news.Store { return st })
 	ctx := context.Background()
 	since := s.catalog.currentSeq()
-	now := time.Now().UTC()
 	// another node's write: in the store, not yet this node's catalog
-	ev, err := s.store.CreateArticle(ctx, news.Article{ID: "from-another-node", Title: "From another node", PublishedAt: now, UpdatedAt: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := storeArticle(t, s, "from-another-node", "From another node")
 	// the pump's state between its hub.Publish and its catalog.setSeq
 	s.pumped.Store(ev.Seq)
 	s.history.Add(ev.Article.ID, hub.Encode(ev))
@@ -257,11 +253,7 @@ func TestReplayAfterARetraction(t *testing.T) {
 	s, _ := loggingServer(t, nil)
 	ctx := context.Background()
 	since := s.catalog.currentSeq()
-	now := time.Now().UTC()
-	ev, err := s.store.CreateArticle(ctx, news.Article{ID: "to-retract", Title: "Text to retract", PublishedAt: now, UpdatedAt: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := storeArticle(t, s, "to-retract", "Text to retract")
 	s.changed(ev.Seq)
 	waitPumped(t, s, ev.Seq)
 	// the handler's steps less its Poke: the pump waits for its next tick
@@ -323,6 +315,19 @@ func (s *heldReads) waiting() (in, most int) {
 	return s.in, s.most
 }
 
+// storeArticle writes a new article straight to s's store, as another
+// node's write would reach it: not through s's handlers, its catalog or
+// its pump.
+func storeArticle(t *testing.T, s *Server, id, title string) news.Event {
+	t.Helper()
+	now := time.Now().UTC()
+	ev, err := s.store.CreateArticle(context.Background(), news.Article{ID: id, Title: title, PublishedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
 // TestReplaysShareTheStore brings back many readers at once from before
 // the frames the node keeps (all nodes restarted mid-spike): their
 // replays read the store a few at a time, so they never take every
@@ -356,11 +361,7 @@ func TestReplaysShareTheStore(t *testing.T) {
 			t.Fatalf("no %d replays reached the store in 5 s", slots)
 		}
 	}
-	now := time.Now().UTC()
-	ev, err := s.store.CreateArticle(ctx, news.Article{ID: "while-held", Title: "Published while replays wait", PublishedAt: now, UpdatedAt: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := storeArticle(t, s, "while-held", "Published while replays wait")
 	s.Poke()
 	waitPumped(t, s, ev.Seq)
 	time.Sleep(100 * time.Millisecond) // time for any other replay to reach the store
