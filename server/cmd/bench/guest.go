@@ -377,7 +377,7 @@ func longestOverlapping(tasks []guestTask, from, to float64) guestTask {
 // guestVisit is what one visit of figure 12 measured.
 type guestVisit struct {
 	Run        int            `json:"run"`
-	Page       string         `json:"page"`     // widget, none or hello
+	Page       string         `json:"page"`     // widget, none, empty or hello
 	Throttle   float64        `json:"throttle"` // CPU slowdown
 	HostPID    int            `json:"host_pid"`
 	FramePID   int            `json:"frame_pid,omitempty"` // the embedded frame's renderer process
@@ -689,6 +689,8 @@ func visitGuest(ctx context.Context, env *benchEnv, s guestSpec) (*guestVisit, e
 type guestSamples struct {
 	gap4, gap4None     []float64 // 12a
 	block4, block4None []float64 // 12b
+	gap4Empty          []float64 // 12h: an empty cross-site frame, the floor of any embed
+	block4Empty        []float64
 	gap1, gap1None     []float64 // 12c
 	bytes              []float64 // 12d
 	cold, awake        []float64 // 12e, 12f
@@ -760,6 +762,11 @@ func measureGuest(ctx context.Context, rep *Report, env *benchEnv, anchorURL, ho
 		if v := visit(guestSpec{run: i, page: "none", url: hostURL + "/none", throttle: guestThrottle}); v != nil {
 			s.gap4None, s.block4None = append(s.gap4None, v.Longest), append(s.block4None, v.Blocking)
 		}
+		// the floor: an empty cross-site frame in the same box, sharing the
+		// process as the widget's does; what any embed costs the host
+		if v := visit(guestSpec{run: i, page: "empty", url: hostURL + "/empty?a=" + anchorURL, throttle: guestThrottle, framePart: anchorURL + "/blank"}); v != nil {
+			s.gap4Empty, s.block4Empty = append(s.gap4Empty, v.Longest), append(s.block4Empty, v.Blocking)
+		}
 		if v := visit(guestSpec{run: i, page: "hello", url: hostURL + "/hello?a=" + anchorURL, throttle: guestThrottle, framePart: anchorURL + "/", ready: true}); v != nil {
 			s.wakeHello = append(s.wakeHello, v.Wake)
 		}
@@ -822,6 +829,12 @@ func measureGuest(ctx context.Context, rep *Report, env *benchEnv, anchorURL, ho
 			"from its frame's commit to its ready message when it started at load; the hello world's (server/cmd/bench/hello through go-app's Handler, host page /hello) from its frame's commit to its first render. " +
 			"Reported, as issue #14 asks, with no budget: the widget's start also renders the whole prerendered widget again, which the hello world has not. " + started},
 		s.wake, s.wakeHello)
+	add(&Row{ID: "12h", Diff: true, Figure: "light guest floor: blocking time Σ(task − 50 ms) of the page with an empty cross-site frame in the widget's box (shared process, 4× CPU)", Unit: "ms",
+		HasAnchor: true, AnchorName: "same page, no frame", Kind: Reported,
+		Note: fmt.Sprintf("what any embed costs before its content: the same host page, the same box, a lazy sandboxed frame from the other site (a few bytes of HTML, no script) "+
+			"committing in the host's process; against 12b's budget (+100 ms) the widget's own page has the difference. Its longest task: %s ms (no frame %s ms). Tasks over 50 ms of the median run: %s",
+			num(median(s.gap4Empty)), num(median(s.gap4None)), longTasksText(s.visits, "empty", guestThrottle, median(s.gap4Empty)))},
+		s.block4Empty, s.block4None)
 }
 
 // pageAlone warns when the page without the widget is over the budget

@@ -201,6 +201,7 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 	phase("streams", []int{14}, spikeIDs(), true, func() { measureStreams(ctx, rep, env) }) // streams.go
 	if wants(3, 4, 5, 6, 12) {
 		browserIDs := []string{"3", "4a", "4b", "5a", "5b", "5c"}
+		guestIDs := []string{"12a", "12b", "12c", "12d", "12e", "12f", "12g", "12h"}
 		chromium, chromeErr := chromiumPath(ctx)
 		env.chromium = chromium
 		rep.Tools["chromium"] = output(chromium, "--version")
@@ -226,14 +227,14 @@ func bench(out string, quick bool, runs int, only string, soak time.Duration) in
 				rep.fail("6", "widget frame memory after 1,000 live updates", chromeErr)
 			}
 			if wants(12) {
-				for _, id := range []string{"12a", "12b", "12c", "12d", "12e", "12f", "12g"} {
+				for _, id := range guestIDs {
 					rep.fail(id, "light guest figures", setupErr)
 				}
 			}
 		} else {
 			phase("browser", []int{3, 4, 5}, browserIDs, true, func() { measureBrowser(ctx, rep, env, anchorURL, hostURL) })
 			phase("memory", []int{6}, []string{"6"}, true, func() { measureMemory(ctx, rep, env, hostURL) })
-			phase("guest", []int{12}, []string{"12a", "12b", "12c", "12d", "12e", "12f", "12g"}, true, func() { measureGuest(ctx, rep, env, anchorURL, hostURL) })
+			phase("guest", []int{12}, guestIDs, true, func() { measureGuest(ctx, rep, env, anchorURL, hostURL) })
 			stopAnchor()
 			stopHost()
 		}
