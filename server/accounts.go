@@ -256,14 +256,15 @@ func (s *Server) writePrivate(w http.ResponseWriter, status int, v any) {
 	s.writeJSON(w, status, v)
 }
 
-// audit records an article write by the request's principal. The write
-// has happened: a failure to record it is logged, not answered.
-func (s *Server) audit(r *http.Request, action string, a news.Article) {
+// authored is the request's context naming its principal as the author of
+// the article write it makes: the store records the write in the audit log
+// in the write's own transaction, so no article changes without its entry.
+func (s *Server) authored(r *http.Request) context.Context {
 	user := ""
 	if slot, ok := r.Context().Value(principalKey{}).(*principalSlot); ok && slot.p != nil {
 		user = slot.p.name
 	}
-	s.record(news.AuditEntry{User: user, Action: action, ArticleID: a.ID, Title: a.Title})
+	return news.WithAuthor(r.Context(), user)
 }
 
 // record appends an entry to the audit log, logging a failure.

@@ -24,7 +24,8 @@ import (
 type Options struct {
 	Store news.Store
 	// Accounts keeps the newsroom's accounts, sessions, personal tokens and
-	// audit log; nil takes Store when it keeps them too.
+	// audit log; nil takes Store when it keeps them too. Article writes are
+	// audited by Store itself, in their own transactions (news.WithAuthor).
 	Accounts news.Accounts
 	// AdminToken is the bootstrap admin's bearer token; empty: none, and
 	// publishing is refused until the store has an account.

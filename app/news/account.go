@@ -117,6 +117,38 @@ const (
 	ActionLive = "live_mode"
 )
 
+// authorKey is the context key of the person an article write is made for.
+type authorKey struct{}
+
+// WithAuthor returns a copy of ctx naming the person on whose behalf the
+// article writes made with it are. A Store records each such write
+// (CreateArticle, UpdateArticle, DeleteArticle) in the audit log in the
+// write's own transaction: a write by a person is never without its entry.
+func WithAuthor(ctx context.Context, user string) context.Context {
+	return context.WithValue(ctx, authorKey{}, user)
+}
+
+// AuthorFrom returns the person ctx names for article writes, if any.
+func AuthorFrom(ctx context.Context) (user string, ok bool) {
+	user, ok = ctx.Value(authorKey{}).(string)
+	return user, ok
+}
+
+// ArticleAudit is the audit entry of an article write made for ctx's author
+// (AuthorFrom), at the time now: for a retraction (ActionDelete) the id
+// alone, as a retraction keeps no text. ok is false when ctx names no author.
+func ArticleAudit(ctx context.Context, action string, a Article, now time.Time) (e AuditEntry, ok bool) {
+	user, ok := AuthorFrom(ctx)
+	if !ok {
+		return AuditEntry{}, false
+	}
+	e = AuditEntry{At: now.UTC(), User: user, Action: action, ArticleID: a.ID, Title: a.Title}
+	if action == ActionDelete {
+		e.Title = ""
+	}
+	return e, true
+}
+
 // AuditEntry is one record of the audit log: who did what, when, to which
 // article (ArticleID and Title; for other actions Title names the subject,
 // such as an account or a token id). It never holds a secret.

@@ -304,11 +304,27 @@ func (s *Store) AppendAudit(ctx context.Context, e news.AuditEntry) error {
 			return news.Errorf(news.EInvalid, "an audit entry must be UTF-8 text without NUL characters")
 		}
 	}
-	return s.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO audit (at, user_name, action, article_id, title) VALUES ($1, $2, $3, $4, $5)`,
-			nanos(e.At), e.User, e.Action, e.ArticleID, e.Title)
-		return err
-	})
+	return s.write(ctx, func(tx pgx.Tx) error { return insertAudit(ctx, tx, e) })
+}
+
+// insertAudit writes an audit entry in tx.
+func insertAudit(ctx context.Context, tx pgx.Tx, e news.AuditEntry) error {
+	_, err := tx.Exec(ctx, `INSERT INTO audit (at, user_name, action, article_id, title) VALUES ($1, $2, $3, $4, $5)`,
+		nanos(e.At), e.User, e.Action, e.ArticleID, e.Title)
+	return err
+}
+
+// auditArticle records, in the write's transaction tx, an article write made
+// for ctx's author (news.WithAuthor); a write with none records nothing.
+func auditArticle(ctx context.Context, tx pgx.Tx, action string, a news.Article) error {
+	e, ok := news.ArticleAudit(ctx, action, a, time.Now())
+	if !ok {
+		return nil
+	}
+	if !storable(e.User) {
+		return news.Errorf(news.EInvalid, "an audit entry must be UTF-8 text without NUL characters")
+	}
+	return insertAudit(ctx, tx, e)
 }
 
 // Audit lists up to limit entries, newest first.

@@ -16,3 +16,12 @@ func TestAccounts(t *testing.T) {
 		return s
 	})
 }
+
+func TestArticleAudit(t *testing.T) {
+	storetest.RunArticleAudit(t, func(t *testing.T) (news.Store, storetest.Exec) {
+		dsn, _ := pgtest.Start(t)
+		s := open(t, dsn)
+		t.Cleanup(func() { s.Close() })
+		return s, execIn(dsn)
+	})
+}

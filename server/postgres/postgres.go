@@ -305,8 +305,10 @@ func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, 
 		if tag.RowsAffected() == 0 {
 			return news.Errorf(news.EConflict, "an article with id %q already exists", a.ID)
 		}
-		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
-		return err
+		if ev, err = appendEvent(ctx, tx, news.EventArticle, a); err != nil {
+			return err
+		}
+		return auditArticle(ctx, tx, news.ActionPublish, a)
 	})
 	return ev, err
 }
@@ -329,8 +331,10 @@ func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, 
 		if tag.RowsAffected() == 0 {
 			return notFound(a.ID)
 		}
-		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
-		return err
+		if ev, err = appendEvent(ctx, tx, news.EventArticle, a); err != nil {
+			return err
+		}
+		return auditArticle(ctx, tx, news.ActionEdit, a)
 	})
 	return ev, err
 }
@@ -389,8 +393,10 @@ func (s *Store) DeleteArticle(ctx context.Context, id string) (news.Event, error
 		if _, err := tx.Exec(ctx, `UPDATE events SET article = NULL WHERE article_id = $1 AND article IS NOT NULL`, id); err != nil {
 			return err
 		}
-		ev, err = appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id})
-		return err
+		if ev, err = appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id}); err != nil {
+			return err
+		}
+		return auditArticle(ctx, tx, news.ActionDelete, news.Article{ID: id})
 	})
 	return ev, err
 }

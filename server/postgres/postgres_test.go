@@ -46,20 +46,21 @@ func TestStore(t *testing.T) {
 func TestDamaged(t *testing.T) {
 	storetest.RunDamaged(t, func(t *testing.T) (news.Store, storetest.Exec) {
 		dsn, _ := pgtest.Start(t)
-		return open(t, dsn), func(t *testing.T, stmt string) {
-			t.Helper()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			c, err := pgx.Connect(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close(context.Background())
-			if _, err := c.Exec(ctx, stmt); err != nil {
-				t.Fatalf("%s: %v", stmt, err)
-			}
-		}
+		return open(t, dsn), execIn(dsn)
 	})
+}
+
+// execIn runs plain SQL on the database dsn names, on a connection of its own.
+func execIn(dsn string) storetest.Exec {
+	return func(t *testing.T, stmt string) {
+		t.Helper()
+		withConn(t, dsn, func(ctx context.Context, c *pgx.Conn) error {
+			if _, err := c.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("%s: %w", stmt, err)
+			}
+			return nil
+		})
+	}
 }
 
 func article(id string) news.Article {
@@ -69,6 +70,20 @@ func article(id string) news.Article {
 
 func queryInt(t *testing.T, dsn, sql string) int {
 	t.Helper()
+	var n int
+	withConn(t, dsn, func(ctx context.Context, c *pgx.Conn) error {
+		if err := c.QueryRow(ctx, sql).Scan(&n); err != nil {
+			return fmt.Errorf("%s: %w", sql, err)
+		}
+		return nil
+	})
+	return n
+}
+
+// withConn runs fn on a connection of its own to the database dsn names,
+// failing t with fn's error.
+func withConn(t *testing.T, dsn string, fn func(ctx context.Context, c *pgx.Conn) error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, dsn)
@@ -76,11 +91,9 @@ func queryInt(t *testing.T, dsn, sql string) int {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
-	var n int
-	if err := c.QueryRow(ctx, sql).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
+	if err := fn(ctx, c); err != nil {
+		t.Fatal(err)
 	}
-	return n
 }
 
 // TestMigrations checks that opening an up-to-date database changes nothing,

@@ -269,11 +269,23 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 
 // AppendAudit adds an entry to the audit log.
 func (s *Store) AppendAudit(ctx context.Context, e news.AuditEntry) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, user_name, action, article_id, title) VALUES (?, ?, ?, ?, ?)`,
-			nanos(e.At), e.User, e.Action, e.ArticleID, e.Title)
-		return err
-	})
+	return s.write(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, e) })
+}
+
+// insertAudit writes an audit entry in tx.
+func insertAudit(ctx context.Context, tx *sql.Tx, e news.AuditEntry) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, user_name, action, article_id, title) VALUES (?, ?, ?, ?, ?)`,
+		nanos(e.At), e.User, e.Action, e.ArticleID, e.Title)
+	return err
+}
+
+// auditArticle records, in the write's transaction tx, an article write made
+// for ctx's author (news.WithAuthor); a write with none records nothing.
+func auditArticle(ctx context.Context, tx *sql.Tx, action string, a news.Article) error {
+	if e, ok := news.ArticleAudit(ctx, action, a, time.Now()); ok {
+		return insertAudit(ctx, tx, e)
+	}
+	return nil
 }
 
 // Audit lists up to limit entries, newest first.

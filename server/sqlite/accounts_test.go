@@ -14,3 +14,12 @@ func TestAccounts(t *testing.T) {
 		return s
 	})
 }
+
+func TestArticleAudit(t *testing.T) {
+	storetest.RunArticleAudit(t, func(t *testing.T) (news.Store, storetest.Exec) {
+		dir := t.TempDir()
+		s := open(t, dir)
+		t.Cleanup(func() { s.Close() })
+		return s, execIn(dir)
+	})
+}

@@ -373,8 +373,10 @@ func (s *Store) CreateArticle(ctx context.Context, a news.Article) (news.Event, 
 		} else if n == 0 {
 			return news.Errorf(news.EConflict, "an article with id %q already exists", a.ID)
 		}
-		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
-		return err
+		if ev, err = appendEvent(ctx, tx, news.EventArticle, a); err != nil {
+			return err
+		}
+		return auditArticle(ctx, tx, news.ActionPublish, a)
 	})
 	return ev, err
 }
@@ -397,8 +399,10 @@ func (s *Store) UpdateArticle(ctx context.Context, a news.Article) (news.Event, 
 		} else if n == 0 {
 			return news.Errorf(news.ENotFound, "there is no article %q", a.ID)
 		}
-		ev, err = appendEvent(ctx, tx, news.EventArticle, a)
-		return err
+		if ev, err = appendEvent(ctx, tx, news.EventArticle, a); err != nil {
+			return err
+		}
+		return auditArticle(ctx, tx, news.ActionEdit, a)
 	})
 	return ev, err
 }
@@ -450,8 +454,10 @@ func (s *Store) DeleteArticle(ctx context.Context, id string) (news.Event, error
 		} else if n == 0 {
 			return news.Errorf(news.ENotFound, "there is no article %q", id)
 		}
-		ev, err = appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id})
-		return err
+		if ev, err = appendEvent(ctx, tx, news.EventDelete, news.Article{ID: id}); err != nil {
+			return err
+		}
+		return auditArticle(ctx, tx, news.ActionDelete, news.Article{ID: id})
 	})
 	return ev, err
 }

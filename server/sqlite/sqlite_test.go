@@ -26,18 +26,24 @@ func TestStore(t *testing.T) {
 func TestDamaged(t *testing.T) {
 	storetest.RunDamaged(t, func(t *testing.T) (news.Store, storetest.Exec) {
 		dir := t.TempDir()
-		return open(t, dir), func(t *testing.T, stmt string) {
-			t.Helper()
-			db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.Exec(stmt); err != nil {
-				t.Fatalf("%s: %v", stmt, err)
-			}
-		}
+		return open(t, dir), execIn(dir)
 	})
+}
+
+// execIn runs plain SQL on the database of the store in dir, on a
+// connection of its own.
+func execIn(dir string) storetest.Exec {
+	return func(t *testing.T, stmt string) {
+		t.Helper()
+		db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
 }
 
 func open(t *testing.T, dir string) *sqlite.Store {

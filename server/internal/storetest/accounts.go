@@ -201,3 +201,87 @@ func testAudit(t *testing.T, s news.Accounts) {
 		t.Errorf("Audit(2): got %+v, %v; want %+v", l, err, want[:2])
 	}
 }
+
+// RunArticleAudit checks that a store keeping both articles and the audit
+// log records every article write made for a person (news.WithAuthor) in
+// the write's own transaction: the entries are there, a write made for
+// nobody (a feed's) adds none, and when the entry cannot be written the
+// write is not made. open returns a fresh, empty store and an Exec on its
+// database.
+func RunArticleAudit(t *testing.T, open func(t *testing.T) (news.Store, Exec)) {
+	t.Run("Entries", func(t *testing.T) {
+		s, _ := open(t)
+		acc := accountsOf(t, s)
+		ctx := news.WithAuthor(context.Background(), "ann")
+		before := time.Now().Add(-time.Second)
+		a := article("audited", base)
+		create(t, s, article("by-nobody", base)) // made for nobody: no entry
+		if _, err := s.CreateArticle(ctx, a); err != nil {
+			t.Fatalf("CreateArticle: %v", err)
+		}
+		a.Title = "Corrected title"
+		if _, err := s.UpdateArticle(ctx, a); err != nil {
+			t.Fatalf("UpdateArticle: %v", err)
+		}
+		if _, err := s.DeleteArticle(ctx, a.ID); err != nil {
+			t.Fatalf("DeleteArticle: %v", err)
+		}
+		if _, _, err := s.UpsertArticle(context.Background(), article("from-a-feed", base)); err != nil {
+			t.Fatalf("UpsertArticle: %v", err)
+		}
+		after := time.Now().Add(time.Second)
+		got, err := acc.Audit(context.Background(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []news.AuditEntry{
+			{User: "ann", Action: news.ActionDelete, ArticleID: "audited"}, // a retraction keeps no text
+			{User: "ann", Action: news.ActionEdit, ArticleID: "audited", Title: "Corrected title"},
+			{User: "ann", Action: news.ActionPublish, ArticleID: "audited", Title: "Title of audited"},
+		}
+		if !slices.EqualFunc(got, want, func(g, w news.AuditEntry) bool {
+			return g.User == w.User && g.Action == w.Action && g.ArticleID == w.ArticleID && g.Title == w.Title && g.At.After(before) && g.At.Before(after)
+		}) {
+			t.Errorf("Audit: got %+v; want %+v, dated now, newest first", got, want)
+		}
+	})
+	t.Run("NoEntryNoWrite", func(t *testing.T) {
+		s, exec := open(t)
+		accountsOf(t, s)
+		kept := create(t, s, article("kept", base))
+		exec(t, `DROP TABLE audit`) // every audit entry now fails
+		ctx := news.WithAuthor(context.Background(), "ann")
+		if _, err := s.CreateArticle(ctx, article("new", base)); err == nil {
+			t.Error("CreateArticle with no audit log: got no error")
+		}
+		if _, err := s.Article(context.Background(), "new"); news.ErrorCode(err) != news.ENotFound {
+			t.Errorf("the article whose entry failed: got %v; want it not stored (%s)", err, news.ENotFound)
+		}
+		changed := kept.Article
+		changed.Title = "Changed"
+		if _, err := s.UpdateArticle(ctx, changed); err == nil {
+			t.Error("UpdateArticle with no audit log: got no error")
+		}
+		if _, err := s.DeleteArticle(ctx, "kept"); err == nil {
+			t.Error("DeleteArticle with no audit log: got no error")
+		}
+		checkArticle(t, "the article whose edit and retraction failed", get(t, s, "kept"), kept.Article)
+		if got := lastSeq(t, s); got != kept.Seq {
+			t.Errorf("LastSeq: got %d; want %d, no event of the writes that failed", got, kept.Seq)
+		}
+		// a write made for nobody has no entry to fail
+		if _, _, err := s.UpsertArticle(context.Background(), article("from-a-feed", base)); err != nil {
+			t.Errorf("UpsertArticle for nobody: %v", err)
+		}
+	})
+}
+
+// accountsOf is s as the accounts it keeps too.
+func accountsOf(t *testing.T, s news.Store) news.Accounts {
+	t.Helper()
+	acc, ok := s.(news.Accounts)
+	if !ok {
+		t.Fatalf("%T keeps no audit log", s)
+	}
+	return acc
+}
