@@ -393,7 +393,7 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 	// taken for one still on its way; and a write of this node is in the
 	// catalog before the pump reads it.
 	if since > 0 && since == s.pumped.Load() && since == s.catalog.currentSeq() {
-		s.metrics.replayFrom["none"].Inc()
+		s.metrics.replayFrom.none.Inc()
 		return since, nil
 	}
 	// A reader a little behind (a reconnect, a node that died, a slow
@@ -404,7 +404,7 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 	// waits for the pump: a correction or a retraction that has returned
 	// must be what a replay serves, never the text it replaced.
 	if frames, last, ok := s.history.Since(since); ok && since > 0 && last >= s.catalog.currentSeq() {
-		s.metrics.replayFrom["history"].Inc()
+		s.metrics.replayFrom.history.Inc()
 		for _, f := range frames {
 			if !write(f.Data) {
 				return since, context.Canceled
@@ -412,7 +412,7 @@ func (s *Server) replay(ctx context.Context, since int64, write func([]byte) boo
 		}
 		return last, nil
 	}
-	s.metrics.replayFrom["store"].Inc()
+	s.metrics.replayFrom.store.Inc()
 	var newest int64
 	err := s.replayRead(ctx, func() (err error) { newest, err = s.store.LastSeq(ctx); return err })
 	if err != nil {

@@ -26,7 +26,7 @@ type metrics struct {
 	renders     prometheus.Counter
 	beacons     *prometheus.CounterVec
 	replays     *prometheus.CounterVec
-	replayFrom  map[string]prometheus.Counter // replays' children, looked up once: a catch-up is every connect
+	replayFrom  struct{ none, history, store prometheus.Counter } // replays' children, looked up once: a catch-up is every connect
 	replayWait  prometheus.Gauge
 	counters    sync.Map // routeStatus → prometheus.Counter
 }
@@ -66,10 +66,9 @@ func newMetrics() *metrics {
 			Name: "newswidget_sse_replays_waiting", Help: "Catch-ups waiting for a turn to read the store (a few read it at once).",
 		}),
 	}
-	m.replayFrom = map[string]prometheus.Counter{}
-	for _, from := range []string{"none", "history", "store"} {
-		m.replayFrom[from] = m.replays.WithLabelValues(from)
-	}
+	m.replayFrom.none = m.replays.WithLabelValues("none")
+	m.replayFrom.history = m.replays.WithLabelValues("history")
+	m.replayFrom.store = m.replays.WithLabelValues("store")
 	m.reg.MustRegister(m.requests, m.subscribers, m.streamsMax, m.liveMode, m.events, m.feedPolls, m.renders, m.beacons, m.replays, m.replayWait,
 		// go_gc_heap_live_bytes, the heap the last collection kept, on top of
 		// the defaults: heap in use includes garbage, so only this shows a leak
